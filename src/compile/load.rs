@@ -1,0 +1,336 @@
+//! Finding and reading policy files: paths on disk or the packs built into
+//! the binary, following `import`s without ever leaving the policy root.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use crate::diag::{Diag, Label};
+use crate::source::{Source, SourceFile, Span};
+use crate::syntax::ast::{Item, PolicyFile};
+use crate::syntax::parse;
+
+/// Where policy files come from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A directory on disk; logical paths are relative to it.
+    Disk(PathBuf),
+    /// The packs compiled into the binary.
+    Builtin,
+}
+
+/// The packs shipped in `policies/`, compiled into the binary so scruple works
+/// with no policy directory at hand. A test keeps this list in step with the
+/// directory.
+pub const BUILTIN_FILES: &[(&str, &str)] = &[];
+
+/// Names of the shipped packs (top-level files of `policies/`).
+pub fn builtin_pack_names() -> Vec<&'static str> {
+    BUILTIN_FILES
+        .iter()
+        .filter(|(path, _)| !path.contains('/'))
+        .filter_map(|(path, _)| path.strip_suffix(".scruple"))
+        .collect()
+}
+
+/// One loaded file: its logical path and AST (absent when it did not parse).
+#[derive(Debug)]
+pub struct LoadedFile {
+    /// Path relative to the policy root, with `/` separators.
+    pub logical: String,
+    /// The source text.
+    pub source: Source,
+    /// The AST, if the file parsed.
+    pub ast: Option<PolicyFile>,
+    /// Resolved imports: (index of the imported file, span of the import).
+    pub imports: Vec<(usize, Span)>,
+    /// True if the user named this file (directly or through a directory).
+    pub root: bool,
+}
+
+/// Every file reached, and every problem met on the way.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Files in load order (roots first, then imports breadth-first).
+    pub files: Vec<LoadedFile>,
+    /// Read, parse and import diagnostics.
+    pub diags: Vec<Diag>,
+}
+
+/// A set of policy inputs to load together.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    roots: Vec<(Origin, String)>,
+    diags: Vec<Diag>,
+}
+
+impl Inputs {
+    /// Adds a file or a directory (every `*.scruple` below it) from disk.
+    pub fn add_path(&mut self, path: &Path) {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_scruple_files(path, path, &mut found);
+            found.sort();
+            if found.is_empty() {
+                self.diags.push(
+                    Diag::error(
+                        "scruple::load::no_policies",
+                        format!("no `.scruple` files in `{}`", path.display()),
+                    )
+                    .with_help(
+                        "point --policy at a directory of policy files or a single `.scruple` file",
+                    ),
+                );
+            }
+            for logical in found {
+                self.roots.push((Origin::Disk(path.to_path_buf()), logical));
+            }
+        } else {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            self.roots.push((Origin::Disk(dir), name));
+        }
+    }
+
+    /// Adds shipped packs by name (all of them when `names` is empty).
+    pub fn add_builtin(&mut self, names: &[String]) {
+        let known = builtin_pack_names();
+        if names.is_empty() {
+            for name in known {
+                self.roots
+                    .push((Origin::Builtin, format!("{name}.scruple")));
+            }
+            return;
+        }
+        for name in names {
+            if known.contains(&name.as_str()) {
+                self.roots
+                    .push((Origin::Builtin, format!("{name}.scruple")));
+            } else {
+                let help = match crate::diag::did_you_mean(name, known.iter().copied()) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? shipped packs: {}", known.join(", "))
+                    }
+                    None => format!("shipped packs: {}", known.join(", ")),
+                };
+                self.diags.push(
+                    Diag::error(
+                        "scruple::load::unknown_pack",
+                        format!("no shipped pack is called `{name}`"),
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+    }
+
+    /// Reads and parses every input and everything it imports.
+    pub fn load(self) -> Loaded {
+        let mut loaded = Loaded {
+            files: Vec::new(),
+            diags: self.diags,
+        };
+        // (origin key, logical path) → index in `files`
+        let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut origins: Vec<Origin> = Vec::new();
+        let mut queue: Vec<(Origin, String, bool)> =
+            self.roots.into_iter().map(|(o, l)| (o, l, true)).collect();
+        let mut next = 0;
+        while next < queue.len() {
+            let (origin, logical, root) = queue[next].clone();
+            next += 1;
+            let key = (origin_key(&origin), logical.clone());
+            if let Some(&i) = index.get(&key) {
+                loaded.files[i].root |= root;
+                continue;
+            }
+            let Some(source) = read(&origin, &logical, root, &mut loaded.diags) else {
+                continue;
+            };
+            let (ast, diags) = parse(&source);
+            loaded.diags.extend(diags);
+            let i = loaded.files.len();
+            index.insert(key, i);
+            origins.push(origin.clone());
+            loaded.files.push(LoadedFile {
+                logical: logical.clone(),
+                source,
+                ast,
+                imports: Vec::new(),
+                root,
+            });
+            // Queue imports; they are linked to indexes once everything is read.
+            if let Some(ast) = &loaded.files[i].ast {
+                for item in &ast.items {
+                    if let Item::Import(import) = item {
+                        match resolve_import(&origin, &logical, &import.path.value) {
+                            Ok(target) => queue.push((origin.clone(), target, false)),
+                            Err(reason) => loaded.diags.push(
+                                Diag::error(
+                                    "scruple::import::outside_root",
+                                    format!("import `{}` leaves the policy directory", import.path.value),
+                                )
+                                .with_label(&loaded.files[i].source, import.path.span, reason)
+                                .with_help("imports are resolved relative to the importing file and must stay inside the policy directory; copy the file in, or load it with another --policy"),
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        // Link imports to file indexes; report those that could not be read.
+        for (i, origin) in origins.iter().enumerate() {
+            let origin = origin.clone();
+            let Some(ast) = &loaded.files[i].ast else {
+                continue;
+            };
+            let mut links = Vec::new();
+            let mut missing = Vec::new();
+            for item in &ast.items {
+                if let Item::Import(import) = item {
+                    let Ok(target) =
+                        resolve_import(&origin, &loaded.files[i].logical, &import.path.value)
+                    else {
+                        continue;
+                    };
+                    match index.get(&(origin_key(&origin), target.clone())) {
+                        Some(&j) => links.push((j, import.span)),
+                        None => missing.push((target, import.path.span, import.path.value.clone())),
+                    }
+                }
+            }
+            let source = loaded.files[i].source.clone();
+            for (target, span, written) in missing {
+                let known: Vec<&str> = loaded.files.iter().map(|f| f.logical.as_str()).collect();
+                let mut diag = Diag::error(
+                    "scruple::import::not_found",
+                    format!("cannot find the imported file `{written}`"),
+                )
+                .with_label(&source, span, format!("looked for `{target}`"));
+                diag = match crate::diag::did_you_mean(&target, known.iter().copied()) {
+                    Some(near) => diag.with_help(format!(
+                        "did you mean `{near}`? paths are relative to the importing file"
+                    )),
+                    None => diag.with_help("paths are relative to the importing file"),
+                };
+                loaded.diags.push(diag);
+            }
+            loaded.files[i].imports = links;
+        }
+        loaded
+    }
+}
+
+fn origin_key(origin: &Origin) -> String {
+    match origin {
+        Origin::Disk(dir) => dir.display().to_string(),
+        Origin::Builtin => "builtin".into(),
+    }
+}
+
+fn collect_scruple_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_scruple_files(root, &path, out);
+        } else if path.extension().is_some_and(|e| e == "scruple") {
+            if let Ok(rel) = path.strip_prefix(root) {
+                out.push(to_logical(rel));
+            }
+        }
+    }
+}
+
+fn to_logical(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// Joins an import path to the importing file's directory, lexically, and
+/// refuses anything that climbs above the root or is absolute.
+fn resolve_import(origin: &Origin, importer: &str, written: &str) -> Result<String, String> {
+    if written.starts_with('/') || written.contains('\\') || written.contains(':') {
+        return Err("absolute paths are not allowed".into());
+    }
+    let mut parts: Vec<&str> = importer.split('/').collect();
+    parts.pop();
+    for part in written.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("this path climbs above the policy directory".into());
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let logical = parts.join("/");
+    if let Origin::Disk(dir) = origin {
+        // A symlink inside the root may still point outside it.
+        if let (Ok(root), Ok(target)) = (dir.canonicalize(), dir.join(&logical).canonicalize()) {
+            if !target.starts_with(&root) {
+                return Err("this file is a link to a place outside the policy directory".into());
+            }
+        }
+    }
+    Ok(logical)
+}
+
+fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Option<Source> {
+    match origin {
+        Origin::Builtin => {
+            let text = BUILTIN_FILES.iter().find(|(p, _)| *p == logical)?.1;
+            Some(SourceFile::new(format!("builtin:{logical}"), text))
+        }
+        Origin::Disk(dir) => {
+            let path = dir.join(logical);
+            let name = path.display().to_string();
+            let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+            match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => Some(SourceFile::new(name, text)),
+                    Err(err) => {
+                        let at = err.utf8_error().valid_up_to();
+                        let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
+                        // Offsets shift where lossy replacement widened bytes; the
+                        // prefix up to the first bad byte is unchanged.
+                        let source = SourceFile::new(name.clone(), lossy);
+                        diags.push(Diag {
+                            labels: vec![Label::new(&source, Span::new(at, at + 1), "not UTF-8")],
+                            ..Diag::error(
+                                "scruple::parse::encoding",
+                                format!("`{name}` is not valid UTF-8 text"),
+                            )
+                            .with_help("save the policy file as UTF-8")
+                        });
+                        None
+                    }
+                },
+                // A missing import is reported where it is imported, with a label.
+                Err(err) if !root && err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => {
+                    diags.push(
+                        Diag::error(
+                            "scruple::load::unreadable",
+                            format!("cannot read `{name}`: {err}"),
+                        )
+                        .with_help("check the path and its permissions"),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,887 @@
+//! Name resolution, graph construction, cycle detection and rule ordering.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use petgraph::graph::NodeIndex;
+use petgraph::visit::EdgeRef;
+
+use super::cond::{Cond, FieldPath, SymbolSet, Term};
+use super::graph::{EdgeKind, GraphEdge, GraphNode, NodeKind, PolicyGraph};
+use super::load::{Loaded, LoadedFile};
+use super::{
+    AttributeDef, Check, CompiledRule, Policy, PolicyFileInfo, PurposeDef, SetDef, TableDef,
+};
+use crate::diag::{did_you_mean, Diag, Severity};
+use crate::source::Span;
+use crate::syntax::ast::{
+    self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
+};
+
+/// Channels a campaign can use; `on …` in a cap must name these.
+pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
+
+/// Placeholders the engine fills in messages.
+pub const PLACEHOLDERS: [&str; 12] = [
+    "attribute",
+    "field",
+    "purpose",
+    "value",
+    "path",
+    "channel",
+    "jurisdiction",
+    "age",
+    "limit",
+    "count",
+    "chain",
+    "window",
+];
+
+pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
+    let Loaded { files, diags } = loaded;
+    let mut r = Resolver {
+        files: &files,
+        diags,
+        graph: PolicyGraph::new(),
+        nodes: HashMap::new(),
+        sets: BTreeMap::new(),
+        attributes: BTreeMap::new(),
+        purposes: BTreeMap::new(),
+        tables: BTreeMap::new(),
+        rules: Vec::new(),
+        flat: HashMap::new(),
+    };
+    r.declare();
+    r.link();
+    r.report_cycles();
+    r.flatten_all();
+    let compiled = r.compile_rules();
+    r.report_unused(&compiled);
+    let order = r.order(&compiled);
+
+    let has_errors = r.diags.iter().any(Diag::is_error);
+    let Resolver {
+        diags,
+        graph,
+        sets,
+        attributes,
+        purposes,
+        tables,
+        flat,
+        ..
+    } = r;
+    if has_errors {
+        return (None, diags);
+    }
+    let mut rules: Vec<Option<CompiledRule>> = compiled.into_iter().map(Some).collect();
+    let mut position = vec![0usize; rules.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        position[i] = pos;
+    }
+    let mut ordered = Vec::with_capacity(rules.len());
+    for &i in &order {
+        if let Some(mut rule) = rules[i].take() {
+            rule.requires = rule.requires.iter().map(|&j| position[j]).collect();
+            ordered.push(rule);
+        }
+    }
+    let policy = Policy {
+        files: files
+            .iter()
+            .map(|f| PolicyFileInfo {
+                logical: f.logical.clone(),
+                source: f.source.clone(),
+                header: f.ast.as_ref().and_then(|a| a.header.clone()),
+                imports: f.imports.iter().map(|(j, _)| *j).collect(),
+            })
+            .collect(),
+        sets: sets
+            .into_iter()
+            .map(|(name, (file, decl))| {
+                let members = flat.get(&name).cloned().unwrap_or_default();
+                (
+                    name,
+                    SetDef {
+                        decl,
+                        file,
+                        members,
+                    },
+                )
+            })
+            .collect(),
+        attributes: attributes
+            .into_iter()
+            .map(|(name, (file, decl))| (name, AttributeDef { decl, file }))
+            .collect(),
+        purposes: purposes
+            .into_iter()
+            .map(|(name, (file, decl))| (name, PurposeDef { decl, file }))
+            .collect(),
+        tables: tables
+            .into_iter()
+            .map(|(name, (file, decl))| (name, TableDef { decl, file }))
+            .collect(),
+        rules: ordered,
+        graph,
+    };
+    (Some(policy), diags)
+}
+
+struct Resolver<'a> {
+    files: &'a [LoadedFile],
+    diags: Vec<Diag>,
+    graph: PolicyGraph,
+    nodes: HashMap<(NodeKind, String), NodeIndex>,
+    sets: BTreeMap<String, (usize, ast::SetDecl)>,
+    attributes: BTreeMap<String, (usize, ast::AttributeDecl)>,
+    purposes: BTreeMap<String, (usize, ast::PurposeDecl)>,
+    tables: BTreeMap<String, (usize, ast::TableDecl)>,
+    rules: Vec<(usize, Arc<ast::RuleDecl>)>,
+    flat: HashMap<String, Arc<SymbolSet>>,
+}
+
+impl Resolver<'_> {
+    fn node(&mut self, kind: NodeKind, name: &str, file: Option<usize>) -> NodeIndex {
+        if let Some(&i) = self.nodes.get(&(kind, name.to_string())) {
+            return i;
+        }
+        let i = self.graph.add_node(GraphNode {
+            kind,
+            name: name.to_string(),
+            file,
+        });
+        self.nodes.insert((kind, name.to_string()), i);
+        i
+    }
+
+    fn edge(&mut self, from: NodeIndex, to: NodeIndex, kind: EdgeKind, file: usize, span: Span) {
+        self.graph
+            .add_edge(from, to, GraphEdge { kind, file, span });
+    }
+
+    fn duplicate(&mut self, what: &str, name: &Ident, file: usize, first: (usize, Span)) {
+        let code = if what == "rule" {
+            "scruple::resolve::duplicate_rule"
+        } else {
+            "scruple::resolve::duplicate_name"
+        };
+        let help = if what == "rule" {
+            "rule ids are unique across every loaded file: rename one rule, or remove the copy (two rules with one id would contradict each other)"
+        } else {
+            "names are shared by every loaded file: rename one of them or remove the copy"
+        };
+        self.diags.push(
+            Diag::error(code, format!("{what} `{}` is defined twice", name.name))
+                .with_label(&self.files[file].source, name.span, "defined again here")
+                .with_label(&self.files[first.0].source, first.1, "first defined here")
+                .with_help(help),
+        );
+    }
+
+    /// Collects every declaration and creates its node.
+    fn declare(&mut self) {
+        let files = self.files;
+        for (fi, file) in files.iter().enumerate() {
+            let name = file.logical.clone();
+            self.node(NodeKind::File, &name, Some(fi));
+        }
+        for (fi, file) in files.iter().enumerate() {
+            let Some(ast) = &file.ast else { continue };
+            for item in &ast.items {
+                match item {
+                    Item::Import(_) => {}
+                    Item::Set(decl) => {
+                        if let Some((f, d)) = self.sets.get(&decl.name.name) {
+                            let first = (*f, d.name.span);
+                            self.duplicate("set", &decl.name, fi, first);
+                        } else {
+                            self.node(NodeKind::Set, &decl.name.name, Some(fi));
+                            self.sets.insert(decl.name.name.clone(), (fi, decl.clone()));
+                        }
+                    }
+                    Item::Attribute(decl) => {
+                        if let Some((f, d)) = self.attributes.get(&decl.name.name) {
+                            let first = (*f, d.name.span);
+                            self.duplicate("attribute", &decl.name, fi, first);
+                        } else {
+                            self.node(NodeKind::Attribute, &decl.name.name, Some(fi));
+                            self.attributes
+                                .insert(decl.name.name.clone(), (fi, decl.clone()));
+                        }
+                    }
+                    Item::Purpose(decl) => {
+                        if let Some((f, d)) = self.purposes.get(&decl.name.name) {
+                            let first = (*f, d.name.span);
+                            self.duplicate("purpose", &decl.name, fi, first);
+                        } else {
+                            self.node(NodeKind::Purpose, &decl.name.name, Some(fi));
+                            self.purposes
+                                .insert(decl.name.name.clone(), (fi, decl.clone()));
+                        }
+                    }
+                    Item::Table(decl) => {
+                        if let Some((f, d)) = self.tables.get(&decl.name.name) {
+                            let first = (*f, d.name.span);
+                            self.duplicate("table", &decl.name, fi, first);
+                        } else {
+                            self.node(NodeKind::Table, &decl.name.name, Some(fi));
+                            self.tables
+                                .insert(decl.name.name.clone(), (fi, decl.clone()));
+                        }
+                    }
+                    Item::Rule(decl) => {
+                        if let Some((f, d)) =
+                            self.rules.iter().find(|(_, d)| d.id.name == decl.id.name)
+                        {
+                            let first = (*f, d.id.span);
+                            self.duplicate("rule", &decl.id, fi, first);
+                        } else {
+                            self.node(NodeKind::Rule, &decl.id.name, Some(fi));
+                            self.rules.push((fi, Arc::new((**decl).clone())));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn unknown(
+        &mut self,
+        what: &str,
+        name: &Ident,
+        file: usize,
+        candidates: Vec<String>,
+        extra_help: &str,
+    ) {
+        let code = format!("scruple::resolve::unknown_{what}");
+        let near =
+            did_you_mean(&name.name, candidates.iter().map(String::as_str)).map(str::to_string);
+        let help = match near {
+            Some(near) => format!("did you mean `{near}`?{extra_help}"),
+            None if candidates.is_empty() => {
+                format!("no {what} is declared in the loaded policies.{extra_help}")
+            }
+            None => {
+                let mut shown: Vec<&str> = candidates.iter().map(String::as_str).take(8).collect();
+                if candidates.len() > 8 {
+                    shown.push("…");
+                }
+                format!("known {what}s: {}.{extra_help}", shown.join(", "))
+            }
+        };
+        self.diags.push(
+            Diag::error(code, format!("unknown {what} `{}`", name.name))
+                .with_label(
+                    &self.files[file].source,
+                    name.span,
+                    format!("no {what} has this name"),
+                )
+                .with_help(help.trim_end_matches('.').to_string()),
+        );
+    }
+
+    /// Links a set expression's references from `from`.
+    fn link_set_expr(&mut self, from: NodeIndex, expr: &SetExpr, file: usize) {
+        for term in &expr.terms {
+            if let SetTerm::Ref(name) = term {
+                if self.sets.contains_key(&name.name) {
+                    let to = self.node(NodeKind::Set, &name.name, None);
+                    self.edge(from, to, EdgeKind::Uses, file, name.span);
+                } else {
+                    let names = self.sets.keys().cloned().collect();
+                    self.unknown("set", name, file, names, " A name on its own refers to a set; write a list such as `[name]` for a single value");
+                }
+            }
+        }
+    }
+
+    fn link_expr(&mut self, from: NodeIndex, expr: &Expr, file: usize) {
+        match expr {
+            Expr::Or(parts, _) | Expr::And(parts, _) => {
+                for p in parts {
+                    self.link_expr(from, p, file);
+                }
+            }
+            Expr::Not(inner, _) => self.link_expr(from, inner, file),
+            Expr::Quantified { body, .. } => self.link_expr(from, body, file),
+            Expr::In { set, .. } => self.link_set_expr(from, set, file),
+            Expr::Compare { .. }
+            | Expr::Matches { .. }
+            | Expr::Presence { .. }
+            | Expr::Truthy(_) => {}
+        }
+    }
+
+    /// Creates the edges: imports, set uses, rule uses and requires, lineage.
+    fn link(&mut self) {
+        let files = self.files;
+        for (fi, file) in files.iter().enumerate() {
+            let from = self.node(NodeKind::File, &file.logical, Some(fi));
+            for (target, span) in &file.imports {
+                let to = self.node(NodeKind::File, &files[*target].logical, Some(*target));
+                self.edge(from, to, EdgeKind::Imports, fi, *span);
+            }
+        }
+        let sets: Vec<(usize, ast::SetDecl)> = self.sets.values().cloned().collect();
+        for (fi, decl) in &sets {
+            let from = self.node(NodeKind::Set, &decl.name.name, Some(*fi));
+            self.link_set_expr(from, &decl.value, *fi);
+        }
+        let attributes: Vec<(usize, ast::AttributeDecl)> =
+            self.attributes.values().cloned().collect();
+        for (fi, decl) in &attributes {
+            let from = self.node(NodeKind::Attribute, &decl.name.name, Some(*fi));
+            for (targets, kind) in [
+                (&decl.proxy_for, EdgeKind::ProxyFor),
+                (&decl.derived_from, EdgeKind::DerivedFrom),
+            ] {
+                for target in targets {
+                    let to = self.node(NodeKind::Attribute, &target.name, None);
+                    self.edge(from, to, kind, *fi, target.span);
+                }
+            }
+        }
+        let rules = self.rules.clone();
+        for (fi, decl) in &rules {
+            let fi = *fi;
+            let from = self.node(NodeKind::Rule, &decl.id.name, Some(fi));
+            if let Some(when) = &decl.when {
+                self.link_expr(from, when, fi);
+            }
+            for req in &decl.requires {
+                if self.rules.iter().any(|(_, d)| d.id.name == req.name) {
+                    let to = self.node(NodeKind::Rule, &req.name, None);
+                    self.edge(from, to, EdgeKind::Requires, fi, req.span);
+                } else {
+                    let names = self.rules.iter().map(|(_, d)| d.id.name.clone()).collect();
+                    self.unknown("rule", req, fi, names, "");
+                }
+            }
+            match &decl.constraint {
+                Constraint::ForbidTargeting {
+                    attributes: set, ..
+                }
+                | Constraint::ForbidFields { fields: set, .. } => self.link_set_expr(from, set, fi),
+                Constraint::AllowOnlyFields {
+                    fields, purpose, ..
+                } => {
+                    self.link_set_expr(from, fields, fi);
+                    if let Some(p) = purpose {
+                        self.link_purpose(from, p, fi);
+                    }
+                }
+                Constraint::RequireConsent {
+                    scope: ConsentScope::Listed(set),
+                    ..
+                } => {
+                    self.link_set_expr(from, set, fi);
+                    for term in &set.terms {
+                        if let SetTerm::List(members, _) = term {
+                            for m in members {
+                                self.link_purpose(from, m, fi);
+                            }
+                        }
+                    }
+                }
+                Constraint::FrequencyCap {
+                    channels: Some(set),
+                    ..
+                } => {
+                    self.link_set_expr(from, set, fi);
+                    for term in &set.terms {
+                        if let SetTerm::List(members, _) = term {
+                            for m in members {
+                                if !CHANNELS.contains(&m.name.as_str()) {
+                                    let names = CHANNELS.iter().map(|c| c.to_string()).collect();
+                                    self.unknown("channel", m, fi, names, "");
+                                }
+                            }
+                        }
+                    }
+                }
+                Constraint::MinimumAge {
+                    limit: AgeLimit::Table(name),
+                    ..
+                } => {
+                    if self.tables.contains_key(&name.name) {
+                        let to = self.node(NodeKind::Table, &name.name, None);
+                        self.edge(from, to, EdgeKind::Uses, fi, name.span);
+                        self.check_numeric_table(name, fi);
+                    } else {
+                        let names = self.tables.keys().cloned().collect();
+                        self.unknown("table", name, fi, names, "");
+                    }
+                }
+                Constraint::Ensure { expr, .. } => self.link_expr(from, expr, fi),
+                _ => {}
+            }
+            self.check_placeholders(decl, fi);
+        }
+    }
+
+    fn link_purpose(&mut self, from: NodeIndex, name: &Ident, file: usize) {
+        if self.purposes.contains_key(&name.name) {
+            let to = self.node(NodeKind::Purpose, &name.name, None);
+            self.edge(from, to, EdgeKind::Uses, file, name.span);
+        } else {
+            let names = self.purposes.keys().cloned().collect();
+            self.unknown(
+                "purpose",
+                name,
+                file,
+                names,
+                " Declare it with `purpose NAME \"description\"`",
+            );
+        }
+    }
+
+    fn check_numeric_table(&mut self, name: &Ident, file: usize) {
+        let Some((tf, table)) = self.tables.get(&name.name) else {
+            return;
+        };
+        let (tf, table) = (*tf, table.clone());
+        let values = table
+            .entries
+            .iter()
+            .map(|(_, v)| v)
+            .chain(table.default.as_ref());
+        for value in values {
+            if !matches!(value, ast::Scalar::Number(..)) {
+                self.diags.push(
+                    Diag::error(
+                        "scruple::resolve::bad_table_value",
+                        format!(
+                            "table `{}` is used as an age but holds a value that is not a number",
+                            name.name
+                        ),
+                    )
+                    .with_label(&self.files[tf].source, value.span(), "not a number")
+                    .with_label(&self.files[file].source, name.span, "used as an age here")
+                    .with_help("ages are whole numbers such as `16`"),
+                );
+                return;
+            }
+        }
+    }
+
+    fn check_placeholders(&mut self, decl: &ast::RuleDecl, file: usize) {
+        for text in [&decl.message, &decl.help].into_iter().flatten() {
+            let mut rest = text.value.as_str();
+            while let Some(open) = rest.find('{') {
+                let Some(close) = rest[open..].find('}') else {
+                    break;
+                };
+                let name = &rest[open + 1..open + close];
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !PLACEHOLDERS.contains(&name)
+                {
+                    let help = match did_you_mean(name, PLACEHOLDERS) {
+                        Some(near) => format!(
+                            "did you mean `{{{near}}}`? known placeholders: {}",
+                            PLACEHOLDERS.join(", ")
+                        ),
+                        None => format!("known placeholders: {}", PLACEHOLDERS.join(", ")),
+                    };
+                    self.diags.push(
+                        Diag::warning(
+                            "scruple::resolve::unknown_placeholder",
+                            format!("`{{{name}}}` will not be filled in"),
+                        )
+                        .with_label(&self.files[file].source, text.span, "in this text")
+                        .with_help(help),
+                    );
+                }
+                rest = &rest[open + close + 1..];
+            }
+        }
+    }
+
+    /// Reports every strongly connected component as a cycle, labelling each
+    /// edge that belongs to it.
+    fn report_cycles(&mut self) {
+        let sccs = petgraph::algo::tarjan_scc(&self.graph);
+        for scc in sccs {
+            let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
+            let edges: Vec<(NodeIndex, NodeIndex, GraphEdge)> = self
+                .graph
+                .edge_references()
+                .filter(|e| members.contains(&e.source()) && members.contains(&e.target()))
+                .map(|e| (e.source(), e.target(), e.weight().clone()))
+                .collect();
+            if edges.is_empty() {
+                continue;
+            }
+            // Walk the cycle from its smallest node so the message reads in order.
+            let start = members
+                .iter()
+                .copied()
+                .min_by_key(|n| self.graph[*n].name.clone());
+            let Some(start) = start else { continue };
+            let mut path = vec![start];
+            let mut current = start;
+            while path.len() <= members.len() {
+                let Some(next) = edges
+                    .iter()
+                    .find(|(s, _, _)| *s == current)
+                    .map(|(_, t, _)| *t)
+                else {
+                    break;
+                };
+                path.push(next);
+                if next == start {
+                    break;
+                }
+                current = next;
+            }
+            let kind = self.graph[start].kind;
+            let (code, what, verb) = match kind {
+                NodeKind::File => ("scruple::import::cycle", "imports", "imports"),
+                NodeKind::Set => ("scruple::resolve::set_cycle", "sets", "is built from"),
+                NodeKind::Rule => ("scruple::resolve::requires_cycle", "rules", "requires"),
+                _ => (
+                    "scruple::resolve::lineage_cycle",
+                    "attributes",
+                    "comes from",
+                ),
+            };
+            let chain: Vec<String> = path
+                .iter()
+                .map(|n| format!("`{}`", self.graph[*n].name))
+                .collect();
+            let mut diag = Diag::error(code, format!("{what} form a cycle: {}", chain.join(" → ")));
+            let mut labelled: Vec<(NodeIndex, NodeIndex)> = Vec::new();
+            for pair in path.windows(2) {
+                let (s, t) = (pair[0], pair[1]);
+                if let Some((_, _, e)) = edges.iter().find(|(a, b, _)| *a == s && *b == t) {
+                    labelled.push((s, t));
+                    let text = format!("`{}` {verb} `{}`", self.graph[s].name, self.graph[t].name);
+                    diag = diag.with_label(&self.files[e.file].source, e.span, text);
+                }
+            }
+            // Edges of the component that the walk did not pass through.
+            for (s, t, e) in &edges {
+                if !labelled.contains(&(*s, *t)) {
+                    let text =
+                        format!("`{}` {verb} `{}`", self.graph[*s].name, self.graph[*t].name);
+                    diag = diag.with_label(&self.files[e.file].source, e.span, text);
+                }
+            }
+            let help = match kind {
+                NodeKind::File => "an import cycle never ends: move what both files need into a third file that both import",
+                NodeKind::Set => "a set cannot contain itself: list the members directly in one of the sets",
+                NodeKind::Rule => "prerequisites must form a chain, not a loop: remove one of the `requires`",
+                _ => "an attribute cannot descend from itself: remove one of the `derived_from` or `proxy_for` links",
+            };
+            self.diags.push(diag.with_help(help));
+        }
+    }
+
+    fn flatten_all(&mut self) {
+        let names: Vec<String> = self.sets.keys().cloned().collect();
+        for name in names {
+            let mut visiting = Vec::new();
+            self.flatten(&name, &mut visiting);
+        }
+    }
+
+    fn flatten(&mut self, name: &str, visiting: &mut Vec<String>) -> Arc<SymbolSet> {
+        if let Some(done) = self.flat.get(name) {
+            return done.clone();
+        }
+        if visiting.iter().any(|v| v == name) {
+            return Arc::default(); // cycle: already reported
+        }
+        let Some((_, decl)) = self.sets.get(name) else {
+            return Arc::default();
+        };
+        let value = decl.value.clone();
+        visiting.push(name.to_string());
+        let members = Arc::new(self.members_of(&value, visiting));
+        visiting.pop();
+        self.flat.insert(name.to_string(), members.clone());
+        members
+    }
+
+    fn members_of(&mut self, expr: &SetExpr, visiting: &mut Vec<String>) -> SymbolSet {
+        let mut out = SymbolSet::new();
+        for term in &expr.terms {
+            match term {
+                SetTerm::List(items, _) => out.extend(items.iter().map(|i| i.name.clone())),
+                SetTerm::Ref(name) => {
+                    out.extend(self.flatten(&name.name, visiting).iter().cloned())
+                }
+            }
+        }
+        out
+    }
+
+    fn set_of(&mut self, expr: &SetExpr) -> Arc<SymbolSet> {
+        let mut visiting = Vec::new();
+        Arc::new(self.members_of(expr, &mut visiting))
+    }
+
+    fn cond(&mut self, expr: &Expr) -> Option<Cond> {
+        Some(match expr {
+            Expr::Or(parts, _) => {
+                Cond::Or(parts.iter().map(|p| self.cond(p)).collect::<Option<_>>()?)
+            }
+            Expr::And(parts, _) => {
+                Cond::And(parts.iter().map(|p| self.cond(p)).collect::<Option<_>>()?)
+            }
+            Expr::Not(inner, _) => Cond::Not(Box::new(self.cond(inner)?)),
+            Expr::Compare { lhs, op, rhs, .. } => Cond::Compare {
+                lhs: term(lhs),
+                op: *op,
+                rhs: term(rhs),
+            },
+            Expr::In {
+                lhs, negated, set, ..
+            } => Cond::In {
+                lhs: term(lhs),
+                negated: *negated,
+                set: self.set_of(set),
+            },
+            Expr::Matches { lhs, pattern, .. } => Cond::Matches {
+                lhs: term(lhs),
+                regex: regex::RegexBuilder::new(&pattern.value)
+                    .size_limit(1 << 20)
+                    .build()
+                    .ok()?,
+            },
+            Expr::Presence { lhs, present, .. } => Cond::Presence {
+                lhs: term(lhs),
+                present: *present,
+            },
+            Expr::Truthy(operand) => Cond::Truthy(term(operand)),
+            Expr::Quantified {
+                all,
+                var,
+                list,
+                body,
+                ..
+            } => Cond::Quantified {
+                all: *all,
+                var: var.name.clone(),
+                list: field_path(list),
+                body: Box::new(self.cond(body)?),
+            },
+        })
+    }
+
+    fn compile_rules(&mut self) -> Vec<CompiledRule> {
+        let rules = self.rules.clone();
+        let mut out = Vec::new();
+        for (fi, decl) in rules {
+            let check = match &decl.constraint {
+                Constraint::ForbidTargeting {
+                    attributes,
+                    including_proxies,
+                    ..
+                } => Check::ForbidTargeting {
+                    attributes: self.set_of(attributes),
+                    including_proxies: *including_proxies,
+                },
+                Constraint::ForbidFields { fields, .. } => Check::ForbidFields {
+                    fields: self.set_of(fields),
+                },
+                Constraint::AllowOnlyFields {
+                    fields, purpose, ..
+                } => Check::AllowOnlyFields {
+                    fields: self.set_of(fields),
+                    purpose: purpose.as_ref().map(|p| p.name.clone()),
+                },
+                Constraint::RequireConsent { scope, within, .. } => {
+                    let purposes = match scope {
+                        ConsentScope::EachDeclared(_) => None,
+                        ConsentScope::Listed(set) => {
+                            let members = self.set_of(set);
+                            self.check_set_members_are_purposes(set, &members, fi);
+                            Some(members)
+                        }
+                    };
+                    Check::RequireConsent {
+                        purposes,
+                        within: *within,
+                    }
+                }
+                Constraint::FrequencyCap {
+                    max,
+                    window,
+                    channels,
+                    ..
+                } => Check::FrequencyCap {
+                    max: max.value,
+                    window: *window,
+                    channels: channels.as_ref().map(|c| self.set_of(c)),
+                },
+                Constraint::QuietHours { from, to, .. } => Check::QuietHours {
+                    from: *from,
+                    to: *to,
+                },
+                Constraint::MinimumAge { limit, .. } => match limit {
+                    AgeLimit::Fixed(n) => Check::MinimumAge {
+                        fixed: Some(n.value),
+                        table: None,
+                    },
+                    AgeLimit::Table(t) => Check::MinimumAge {
+                        fixed: None,
+                        table: Some(t.name.clone()),
+                    },
+                },
+                Constraint::RequireField { path, .. } => Check::RequireField {
+                    path: field_path(path),
+                },
+                Constraint::Ensure { expr, .. } => match self.cond(expr) {
+                    Some(cond) => Check::Ensure { cond },
+                    None => continue,
+                },
+            };
+            let when = match &decl.when {
+                Some(expr) => match self.cond(expr) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                None => None,
+            };
+            let requires = decl
+                .requires
+                .iter()
+                .filter_map(|r| self.rules.iter().position(|(_, d)| d.id.name == r.name))
+                .collect();
+            out.push(CompiledRule {
+                id: decl.id.name.clone(),
+                severity: decl.severity.as_ref().map_or(Severity::Error, |s| s.value),
+                source: self.files[fi].source.clone(),
+                file: fi,
+                pack: pack_name(&self.files[fi]),
+                when,
+                requires,
+                check,
+                decl,
+            });
+        }
+        out
+    }
+
+    /// Members that come from referenced sets must be purposes too.
+    fn check_set_members_are_purposes(&mut self, set: &SetExpr, members: &SymbolSet, file: usize) {
+        for term in &set.terms {
+            if let SetTerm::Ref(name) = term {
+                let strays: Vec<&String> = members
+                    .iter()
+                    .filter(|m| !self.purposes.contains_key(*m))
+                    .collect();
+                if let Some(first) = strays.first() {
+                    self.diags.push(
+                        Diag::error(
+                            "scruple::resolve::unknown_purpose",
+                            format!("set `{}` holds `{first}`, which is not a declared purpose", name.name),
+                        )
+                        .with_label(&self.files[file].source, name.span, "consent is required for the members of this set")
+                        .with_help("declare it with `purpose NAME \"description\"`, or remove it from the set"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn report_unused(&mut self, rules: &[CompiledRule]) {
+        let each_purpose = rules
+            .iter()
+            .any(|r| matches!(r.check, Check::RequireConsent { purposes: None, .. }));
+        let used: BTreeSet<NodeIndex> = self
+            .graph
+            .edge_references()
+            .filter(|e| e.weight().kind == EdgeKind::Uses)
+            .map(|e| e.target())
+            .collect();
+        let mut warnings = Vec::new();
+        for (name, (fi, decl)) in &self.sets {
+            let node = self.nodes.get(&(NodeKind::Set, name.clone()));
+            if self.files[*fi].root && node.is_some_and(|n| !used.contains(n)) {
+                warnings.push(
+                    Diag::warning(
+                        "scruple::resolve::unused_set",
+                        format!("set `{name}` is never used"),
+                    )
+                    .with_label(
+                        &self.files[*fi].source,
+                        decl.name.span,
+                        "declared here, used by no rule or set",
+                    )
+                    .with_help("use it in a rule, or remove it"),
+                );
+            }
+        }
+        if !each_purpose {
+            for (name, (fi, decl)) in &self.purposes {
+                let node = self.nodes.get(&(NodeKind::Purpose, name.clone()));
+                if self.files[*fi].root && node.is_some_and(|n| !used.contains(n)) {
+                    warnings.push(
+                        Diag::warning("scruple::resolve::unused_purpose", format!("purpose `{name}` is never used"))
+                            .with_label(&self.files[*fi].source, decl.name.span, "declared here, required by no rule")
+                            .with_help("require consent for it (`require consent for [NAME]` or `for each purpose`), or remove it"),
+                    );
+                }
+            }
+        }
+        self.diags.extend(warnings);
+    }
+
+    /// Kahn's algorithm over `requires`, lowest declaration index first, so
+    /// the order is stable and follows the files where dependencies allow.
+    fn order(&self, rules: &[CompiledRule]) -> Vec<usize> {
+        let n = rules.len();
+        let mut indegree = vec![0usize; n];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, rule) in rules.iter().enumerate() {
+            for &req in &rule.requires {
+                if req < n {
+                    indegree[i] += 1;
+                    dependents[req].push(i);
+                }
+            }
+        }
+        let mut ready: BTreeSet<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            for &d in &dependents[i] {
+                indegree[d] -= 1;
+                if indegree[d] == 0 {
+                    ready.insert(d);
+                }
+            }
+        }
+        order
+    }
+}
+
+fn pack_name(file: &LoadedFile) -> String {
+    match file.ast.as_ref().and_then(|a| a.header.as_ref()) {
+        Some(h) => h.name.value.clone(),
+        None => file
+            .logical
+            .rsplit('/')
+            .next()
+            .unwrap_or(&file.logical)
+            .trim_end_matches(".scruple")
+            .to_string(),
+    }
+}
+
+fn field_path(path: &ast::Path) -> FieldPath {
+    FieldPath::new(path.segments.iter().map(|s| s.name.clone()))
+}
+
+fn term(operand: &ast::Operand) -> Term {
+    match operand {
+        ast::Operand::Path(p) => Term::Path(field_path(p)),
+        ast::Operand::Symbol(s) => Term::Symbol(s.name.clone()),
+        ast::Operand::Str(s) => Term::Str(s.value.clone()),
+        ast::Operand::Number(n, _) => Term::Number(*n),
+        ast::Operand::Bool(b, _) => Term::Bool(*b),
+        ast::Operand::List(items, _) => Term::List(items.iter().map(|i| i.name.clone()).collect()),
+    }
+}

@@ -1,0 +1,32 @@
+//! scruple: a policy-as-code engine for ethical personalization.
+//!
+//! Data flows one way: source text → pest pairs ([`syntax`]) → AST with spans
+//! → compiled policy ([`compile`]) → evaluation → findings → renderers.
+
+pub mod compile;
+pub mod diag;
+pub mod report;
+pub mod source;
+pub mod syntax;
+
+use std::path::PathBuf;
+
+/// The policy inputs a command uses: the given paths; else `./policies` when
+/// it exists; else the built-in packs. `packs` picks shipped packs by name.
+pub fn policy_inputs(paths: &[PathBuf], packs: &[String]) -> compile::Inputs {
+    let mut inputs = compile::Inputs::default();
+    for path in paths {
+        inputs.add_path(path);
+    }
+    if !packs.is_empty() {
+        inputs.add_builtin(packs);
+    } else if paths.is_empty() {
+        let local = std::path::Path::new("policies");
+        if local.is_dir() {
+            inputs.add_path(local);
+        } else {
+            inputs.add_builtin(&[]);
+        }
+    }
+    inputs
+}

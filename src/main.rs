@@ -1,0 +1,170 @@
+//! The `scruple` command line: parses flags, calls the library, renders.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use scruple::compile::{self, graph, Inputs, Policy};
+use scruple::diag::{render_human, Diag};
+
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  clean: no errors (warnings allowed unless --deny-warnings)
+  1  findings or policy errors
+  2  usage or input error (bad flag, unreadable or malformed file)";
+
+/// Policy-as-code for ethical personalization: lint campaigns against
+/// consent, targeting, frequency and transparency rules.
+#[derive(Parser)]
+#[command(name = "scruple", version, about, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and compile policy files or directories; report every problem.
+    #[command(after_help = EXIT_HELP)]
+    Compile(PolicyArgs),
+    /// Print the compiled dependency graph.
+    Graph {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// List the rules with their severity and citations.
+    Rules(PolicyArgs),
+}
+
+/// Which policies to load.
+#[derive(clap::Args)]
+struct PolicyArgs {
+    /// Policy files or directories (default: ./policies if present, else the built-in packs).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Use only these shipped packs (repeatable).
+    #[arg(long = "pack", value_name = "NAME")]
+    packs: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let code = match cli.command {
+        Command::Compile(args) => cmd_compile(&args),
+        Command::Graph { policy, format } => with_policy(&policy, |p| {
+            let text = match format {
+                GraphFormat::Dot => graph::to_dot(&p.graph),
+                GraphFormat::Mermaid => graph::to_mermaid(&p.graph),
+                GraphFormat::Json => pretty_json(&graph::to_json(&p.graph)),
+            };
+            print_out(&text);
+            0
+        }),
+        Command::Rules(args) => with_policy(&args, |p| {
+            print_out(&scruple::report::rules_table(p));
+            0
+        }),
+    };
+    ExitCode::from(code)
+}
+
+fn inputs(args: &PolicyArgs) -> Inputs {
+    scruple::policy_inputs(&args.paths, &args.packs)
+}
+
+/// Renders diagnostics to stderr; colour only on a terminal and without NO_COLOR.
+fn eprint_diags(diags: &[Diag]) {
+    if diags.is_empty() {
+        return;
+    }
+    let stderr = std::io::stderr();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let width = terminal_width();
+    let _ = stderr
+        .lock()
+        .write_all(render_human(diags, color, width).as_bytes());
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w: &usize| *w >= 40)
+        .unwrap_or(100)
+}
+
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = out.write_all(b"\n");
+    }
+}
+
+fn pretty_json(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// Exit code for a set of policy diagnostics: 2 when inputs could not be
+/// read, 1 for policy errors, 0 otherwise.
+fn policy_exit(diags: &[Diag]) -> u8 {
+    if diags
+        .iter()
+        .any(|d| d.is_error() && d.code.starts_with("scruple::load::"))
+    {
+        2
+    } else if diags.iter().any(Diag::is_error) {
+        1
+    } else {
+        0
+    }
+}
+
+fn cmd_compile(args: &PolicyArgs) -> u8 {
+    let (policy, diags) = compile::compile(inputs(args));
+    eprint_diags(&diags);
+    let code = policy_exit(&diags);
+    if let Some(policy) = policy {
+        let warnings = diags.len();
+        eprintln!(
+            "compiled {} rules from {} files ({} warning{})",
+            policy.rules.len(),
+            policy.files.len(),
+            warnings,
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    code
+}
+
+fn with_policy(args: &PolicyArgs, run: impl FnOnce(&Policy) -> u8) -> u8 {
+    let (policy, diags) = compile::compile(inputs(args));
+    eprint_diags(&diags);
+    match policy {
+        Some(policy) => run(&policy),
+        None => policy_exit(&diags).max(1),
+    }
+}

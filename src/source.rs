@@ -1,0 +1,97 @@
+//! Source text shared by every later stage.
+//!
+//! Policies and campaigns are read once into a [`SourceFile`]; every AST node,
+//! campaign value and diagnostic refers back to it through a byte [`Span`], so
+//! diagnostics are built from spans, never by searching the text again.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A named piece of source text (a policy file, a campaign, stdin).
+#[derive(Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Display name: a path relative to where the user ran scruple, `<stdin>`,
+    /// or `builtin:gdpr.scruple` for packs compiled into the binary.
+    pub name: String,
+    /// The full text.
+    pub text: Arc<str>,
+}
+
+/// Shared handle to a source file.
+pub type Source = Arc<SourceFile>;
+
+impl SourceFile {
+    /// Wraps text under a display name.
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Source {
+        Arc::new(SourceFile {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The text a span covers (empty if the span is out of range).
+    pub fn slice(&self, span: Span) -> &str {
+        self.text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: u32) -> (usize, usize) {
+        let offset = (offset as usize).min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        (line, col)
+    }
+}
+
+/// A half-open byte range `[start, end)` into a [`SourceFile`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte.
+    pub end: u32,
+}
+
+impl Span {
+    /// A span from byte offsets (saturating at 4 GiB, far past any input we accept).
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(self) -> usize {
+        self.end.saturating_sub(self.start) as usize
+    }
+
+    /// True for an empty span (a point, such as end of file).
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        miette::SourceSpan::new((span.start as usize).into(), span.len())
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}

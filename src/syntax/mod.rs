@@ -1,0 +1,228 @@
+//! Parsing: policy source text → AST.
+//!
+//! pest pairs never leave this module. [`parse`] runs the pest grammar in
+//! `grammar/scruple.pest`, then [`lower`] walks the pairs once and builds the
+//! [`ast`] with spans, checking what the grammar cannot say (durations, times
+//! of day, escapes, regexes, one constraint per rule).
+
+pub mod ast;
+mod lower;
+
+use pest::Parser as _;
+
+use crate::diag::Diag;
+use crate::source::{Source, Span};
+
+pub use lower::lower;
+
+/// The pest parser generated from `grammar/scruple.pest`.
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/scruple.pest"]
+pub(crate) struct PolicyParser;
+
+/// Deepest nesting of brackets accepted; deeper input is rejected before
+/// pest sees it, so recursion in the parser and evaluator stays bounded.
+pub const MAX_NESTING: usize = 64;
+
+/// Parses and lowers one policy file. Returns the AST when the file parsed
+/// (possibly with diagnostics about parts that were skipped) and every
+/// diagnostic found.
+pub fn parse(source: &Source) -> (Option<ast::PolicyFile>, Vec<Diag>) {
+    if let Some(diag) = check_nesting(source) {
+        return (None, vec![diag]);
+    }
+    match PolicyParser::parse(Rule::file, &source.text) {
+        Ok(mut pairs) => match pairs.next() {
+            Some(file) => lower(source, file),
+            None => (
+                None,
+                vec![Diag::error("scruple::parse::syntax", "empty parse")],
+            ),
+        },
+        Err(err) => (None, vec![syntax_error(source, &err)]),
+    }
+}
+
+/// Finds the first bracket that opens deeper than [`MAX_NESTING`], skipping
+/// strings and comments.
+fn check_nesting(source: &Source) -> Option<Diag> {
+    let bytes = source.text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(
+                        Diag::error(
+                            "scruple::parse::too_deep",
+                            format!("brackets are nested more than {MAX_NESTING} deep"),
+                        )
+                        .with_label(source, Span::new(i, i + 1), "this bracket is too deep")
+                        .with_help(
+                            "split the condition into smaller rules, or name parts of it as sets",
+                        ),
+                    );
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Turns a pest error into a diagnostic that names what was expected in words.
+fn syntax_error(source: &Source, err: &pest::error::Error<Rule>) -> Diag {
+    let at = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let found = found_token(&source.text, at);
+    let expected = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let (message, label) = if found.is_empty() {
+        (
+            format!("expected {expected}, found the end of the file"),
+            format!("expected {expected} here"),
+        )
+    } else {
+        (
+            format!("expected {expected}, found `{found}`"),
+            "unexpected here".to_string(),
+        )
+    };
+    let span = Span::new(at, at + found.len());
+    Diag::error("scruple::parse::syntax", message)
+        .with_label(source, span, label)
+        .with_help(help_for(&expected))
+}
+
+/// The word or symbol starting at `at`, for "found …".
+fn found_token(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    let word_len = rest
+        .char_indices()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
+        .map_or(rest.len(), |(i, _)| i);
+    if word_len > 0 {
+        return &rest[..word_len.min(40)];
+    }
+    rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+}
+
+fn help_for(expected: &str) -> String {
+    if expected.contains("declaration") {
+        "a policy file holds `policy`, `import`, `set`, `attribute`, `purpose`, `table` and `rule` declarations; see docs/language.md".into()
+    } else if expected.contains("rule statement") {
+        "a rule holds `severity`, `cite`, `tags`, `when`, `requires`, `message`, `help`, `description`, `unwaivable` and one constraint (`forbid`, `allow only`, `require`, `cap`, `quiet hours`, `minimum age`, `ensure`)".into()
+    } else {
+        "see docs/language.md for the syntax of each statement".into()
+    }
+}
+
+/// Words for what the grammar wanted next, without pest rule names.
+fn describe_expected(positives: &[Rule]) -> String {
+    let mut words: Vec<&'static str> = Vec::new();
+    for rule in positives {
+        let word = rule_in_words(*rule);
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    match words.len() {
+        0 => "something else".into(),
+        1 => words[0].into(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+fn rule_in_words(rule: Rule) -> &'static str {
+    use Rule::*;
+    match rule {
+        EOI => "the end of the file",
+        header => "a `policy` header",
+        header_field | header_key => "`version`, `owner` or `description`",
+        import | kw_import | set_decl | kw_set | attribute_decl | kw_attribute | purpose_decl
+        | kw_purpose | table_decl | kw_table | rule_decl | kw_rule => {
+            "a declaration (`import`, `set`, `attribute`, `purpose`, `table` or `rule`)"
+        }
+        severity_stmt | kw_severity | cite_stmt | kw_cite | tags_stmt | kw_tags | when_stmt
+        | kw_when | requires_stmt | kw_requires | message_stmt | kw_message | help_stmt
+        | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
+        | forbid_targeting | forbid_fields | kw_forbid | allow_fields | kw_allow
+        | require_consent | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
+        | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement",
+        severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
+        lineage | lineage_kind | kw_proxy_for | kw_derived_from => "`proxy_for` or `derived_from`",
+        set_expr | list => "a set (a set name or a list like `[a, b]`)",
+        ident | symbol => "a name",
+        string | str_inner => "a quoted string",
+        integer => "a whole number",
+        number | scalar => "a value",
+        duration => "a duration such as `7 days`",
+        unit => "a time unit (`minutes`, `hours`, `days`, `weeks`, `months` or `years`)",
+        time_of_day => "a time of day such as `21:00`",
+        expr | and_expr | not_expr | negation | paren | quantified | quantifier | comparison => {
+            "a condition"
+        }
+        presence | membership | matching | compare | compare_op | is_not => {
+            "a comparison (`==`, `!=`, `<`, `in`, `matches`, `is present`, …)"
+        }
+        path | boolean => "a value or a campaign field",
+        including_proxies | kw_including => "`including proxies`",
+        each_purpose | kw_each => "`each purpose`",
+        table_default | kw_default => "`default`",
+        table_entry => "a table entry such as `EU-FR = 15`",
+        kw_and => "`and`",
+        kw_or => "`or`",
+        kw_not => "`not`",
+        kw_in => "`in`",
+        kw_is => "`is`",
+        kw_matches => "`matches`",
+        kw_satisfies => "`satisfies`",
+        kw_present | kw_absent => "`present` or `absent`",
+        kw_on => "`on`",
+        kw_targeting => "`targeting`",
+        kw_fields => "`fields`",
+        kw_only => "`only`",
+        kw_for => "`for`",
+        kw_consent => "`consent`",
+        kw_within => "`within`",
+        kw_sends => "`sends`",
+        kw_per => "`per`",
+        kw_recipient => "`recipient`",
+        kw_hours => "`hours`",
+        kw_from => "`from`",
+        kw_to => "`to`",
+        kw_age => "`age`",
+        kw_proxies => "`proxies`",
+        kw_any | kw_all => "`any` or `all`",
+        kw_true | kw_false => "`true` or `false`",
+        kw_policy => "`policy`",
+        kw_version | kw_owner => "`version`, `owner` or `description`",
+        item | statement => "a declaration or a rule statement",
+        set_term | constraint | primary | operand => "a value",
+        file | keyword | WHITESPACE | COMMENT | ident_char => "something else",
+    }
+}
