@@ -3,8 +3,13 @@
 //! Data flows one way: source text → pest pairs ([`syntax`]) → AST with spans
 //! → compiled policy ([`compile`]) → evaluation → findings → renderers.
 
+pub mod campaign;
+pub mod check;
 pub mod compile;
 pub mod diag;
+pub mod eval;
+pub mod geo;
+pub mod render;
 pub mod report;
 pub mod source;
 pub mod syntax;

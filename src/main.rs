@@ -39,6 +39,81 @@ enum Command {
     },
     /// List the rules with their severity and citations.
     Rules(PolicyArgs),
+    /// Check campaign files against the policy.
+    #[command(after_help = EXIT_HELP)]
+    Check(CheckArgs),
+    /// Explain a rule: its documentation, source, citations and prerequisites.
+    Explain {
+        /// The rule id.
+        rule: String,
+        #[command(flatten)]
+        policy: PolicyFlags,
+    },
+    /// Print a JSON Schema (for editor validation and completion).
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// The campaign file.
+    Campaign,
+}
+
+/// Policy selection as flags (for commands whose positionals are campaigns).
+#[derive(clap::Args)]
+struct PolicyFlags {
+    /// Policy file or directory (repeatable; default: ./policies if present, else the built-in packs).
+    #[arg(long = "policy", value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Use these shipped packs (repeatable).
+    #[arg(long = "pack", value_name = "NAME")]
+    packs: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Campaign files, directories or glob patterns; `-` reads standard input.
+    #[arg(value_name = "CAMPAIGN", required = true)]
+    campaigns: Vec<String>,
+    #[command(flatten)]
+    policy: PolicyFlags,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Evaluate as of this time (RFC 3339, e.g. 2026-11-23T10:00:00Z) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<jiff::Timestamp>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// Readable diagnostics (colour on a terminal; NO_COLOR honoured).
+    Human,
+    /// Versioned JSON (schema scruple.check/v1).
+    Json,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        if let Ok(z) = date.to_zoned(jiff::tz::TimeZone::UTC) {
+            return Ok(z.timestamp());
+        }
+    }
+    Err("expected a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:00:00Z)".into())
 }
 
 /// Which policies to load.
@@ -86,8 +161,68 @@ fn main() -> ExitCode {
             print_out(&scruple::report::rules_table(p));
             0
         }),
+        Command::Check(args) => cmd_check(&args),
+        Command::Explain { rule, policy } => with_policy(&policy.into(), |p| {
+            match scruple::report::explain(p, &rule) {
+                Ok(text) => {
+                    print_out(&text);
+                    0
+                }
+                Err(diag) => {
+                    eprint_diags(&[*diag]);
+                    2
+                }
+            }
+        }),
+        Command::Schema { which } => {
+            match which {
+                SchemaKind::Campaign => print_out(scruple::campaign::CAMPAIGN_SCHEMA),
+            }
+            0
+        }
     };
     ExitCode::from(code)
+}
+
+impl From<PolicyFlags> for PolicyArgs {
+    fn from(flags: PolicyFlags) -> Self {
+        PolicyArgs {
+            paths: flags.paths,
+            packs: flags.packs,
+        }
+    }
+}
+
+fn cmd_check(args: &CheckArgs) -> u8 {
+    let policy_args = PolicyArgs {
+        paths: args.policy.paths.clone(),
+        packs: args.policy.packs.clone(),
+    };
+    let (policy, diags) = compile::compile(inputs(&policy_args));
+    eprint_diags(&diags);
+    let Some(policy) = policy else {
+        eprintln!("error: the policy has errors; fix them before checking campaigns (see `scruple compile`)");
+        return 2;
+    };
+    let (sources, invalid, usage) = scruple::check::read_inputs(&args.campaigns);
+    let options = scruple::eval::Options {
+        now: args.at.unwrap_or_else(jiff::Timestamp::now),
+    };
+    let mut run = scruple::check::run(&policy, sources, options);
+    run.invalid.splice(0..0, invalid);
+    run.usage = usage;
+    let text = match args.format {
+        OutputFormat::Human => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            scruple::render::human(&run, color, terminal_width(), args.deny_warnings)
+        }
+        OutputFormat::Json => scruple::render::json::render(&run, &policy, args.deny_warnings),
+        OutputFormat::Sarif => scruple::render::sarif::render(&run, &policy),
+        OutputFormat::Github => scruple::render::github::render(&run),
+    };
+    print_out(&text);
+    run.exit_code(args.deny_warnings)
 }
 
 fn inputs(args: &PolicyArgs) -> Inputs {

@@ -33,3 +33,87 @@ pub fn rules_table(policy: &Policy) -> String {
     }
     out
 }
+
+/// `scruple explain RULE`: documentation, source, citations, prerequisites
+/// and the sets and tables the rule uses.
+pub fn explain(policy: &Policy, id: &str) -> Result<String, Box<crate::diag::Diag>> {
+    let Some(rule) = policy.rule(id) else {
+        let ids = policy.rules.iter().map(|r| r.id.as_str());
+        let help = match crate::diag::did_you_mean(id, ids) {
+            Some(near) => format!("did you mean `{near}`? `scruple rules` lists every rule"),
+            None => "`scruple rules` lists every rule".to_string(),
+        };
+        return Err(Box::new(
+            crate::diag::Diag::error(
+                "scruple::explain::unknown_rule",
+                format!("no rule is called `{id}`"),
+            )
+            .with_help(help),
+        ));
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{} ({}, {})", rule.id, rule.severity, rule.kind());
+    let _ = writeln!(out, "pack: {}", rule.pack);
+    if let Some(d) = &rule.decl.description {
+        let _ = writeln!(out, "\n{}", d.value);
+    }
+    if let Some(m) = &rule.decl.message {
+        let _ = writeln!(out, "\nmessage: {}", m.value);
+    }
+    if let Some(h) = &rule.decl.help {
+        let _ = writeln!(out, "help: {}", h.value);
+    }
+    let cites: Vec<&str> = rule.cites().collect();
+    if !cites.is_empty() {
+        let _ = writeln!(out, "\ncitations:");
+        for c in cites {
+            let _ = writeln!(out, "  - {c}");
+        }
+    }
+    if !rule.decl.tags.is_empty() {
+        let tags: Vec<&str> = rule.decl.tags.iter().map(|t| t.name.as_str()).collect();
+        let _ = writeln!(out, "tags: {}", tags.join(", "));
+    }
+    if rule.decl.unwaivable.is_some() {
+        let _ = writeln!(out, "unwaivable: waivers cannot suppress this rule");
+    }
+    // Prerequisite chain, nearest first.
+    let mut chain = Vec::new();
+    let mut frontier: Vec<usize> = rule.requires.clone();
+    while let Some(i) = frontier.pop() {
+        if let Some(r) = policy.rules.get(i) {
+            if !chain.contains(&r.id) {
+                chain.push(r.id.clone());
+                frontier.extend(r.requires.iter().copied());
+            }
+        }
+    }
+    if chain.is_empty() {
+        let _ = writeln!(out, "\nprerequisites: none");
+    } else {
+        let _ = writeln!(
+            out,
+            "\nprerequisites: {} (if one fails, this rule is skipped)",
+            chain.join(" → ")
+        );
+    }
+    let dependents: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| {
+            r.requires
+                .iter()
+                .any(|&i| policy.rules.get(i).is_some_and(|p| p.id == rule.id))
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    if !dependents.is_empty() {
+        let _ = writeln!(out, "required by: {}", dependents.join(", "));
+    }
+    let (line, _) = rule.source.line_col(rule.decl.span.start);
+    let _ = writeln!(out, "\ndefined in {}:{line}:\n", rule.source.name);
+    for text_line in rule.source.slice(rule.decl.span).lines() {
+        let _ = writeln!(out, "    {text_line}");
+    }
+    Ok(out)
+}

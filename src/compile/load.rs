@@ -303,12 +303,16 @@ fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Op
                     Ok(text) => Some(SourceFile::new(name, text)),
                     Err(err) => {
                         let at = err.utf8_error().valid_up_to();
+                        let byte = err.as_bytes().get(at).copied().unwrap_or(0);
                         let lossy = String::from_utf8_lossy(err.as_bytes()).into_owned();
                         // Offsets shift where lossy replacement widened bytes; the
-                        // prefix up to the first bad byte is unchanged.
+                        // prefix up to the first bad byte is unchanged, and the
+                        // bad byte became one U+FFFD (3 bytes in the lossy text).
                         let source = SourceFile::new(name.clone(), lossy);
+                        let span = Span::new(at, at + char::REPLACEMENT_CHARACTER.len_utf8());
+                        let text = format!("byte 0x{byte:02X} is not UTF-8");
                         diags.push(Diag {
-                            labels: vec![Label::new(&source, Span::new(at, at + 1), "not UTF-8")],
+                            labels: vec![Label::new(&source, span, text)],
                             ..Diag::error(
                                 "scruple::parse::encoding",
                                 format!("`{name}` is not valid UTF-8 text"),

@@ -39,6 +39,25 @@ pub const PLACEHOLDERS: [&str; 12] = [
 
 pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
     let Loaded { files, diags } = loaded;
+    // When a file could not be read or parsed, the names it declares are
+    // unknown here; "unknown name" errors then say so.
+    let incomplete = diags.iter().any(|d| {
+        d.is_error()
+            && (d.code.starts_with("scruple::load::")
+                || [
+                    "scruple::parse::syntax",
+                    "scruple::parse::too_deep",
+                    "scruple::parse::encoding",
+                    "scruple::import::not_found",
+                    "scruple::import::outside_root",
+                ]
+                .contains(&d.code.as_str()))
+    });
+    let skipped_rules = files
+        .iter()
+        .filter_map(|f| f.ast.as_ref())
+        .flat_map(|a| a.skipped_rules.iter().map(|i| i.name.clone()))
+        .collect();
     let mut r = Resolver {
         files: &files,
         diags,
@@ -50,6 +69,9 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         tables: BTreeMap::new(),
         rules: Vec::new(),
         flat: HashMap::new(),
+        skipped_rules,
+        suggested: BTreeSet::new(),
+        incomplete,
     };
     r.declare();
     r.link();
@@ -138,6 +160,12 @@ struct Resolver<'a> {
     tables: BTreeMap<String, (usize, ast::TableDecl)>,
     rules: Vec<(usize, Arc<ast::RuleDecl>)>,
     flat: HashMap<String, Arc<SymbolSet>>,
+    /// Ids of rules dropped by lowering errors (already reported).
+    skipped_rules: BTreeSet<String>,
+    /// `(kind, name)` offered as "did you mean"; not reported as unused.
+    suggested: BTreeSet<(String, String)>,
+    /// Some input could not be read or parsed.
+    incomplete: bool,
 }
 
 impl Resolver<'_> {
@@ -256,6 +284,9 @@ impl Resolver<'_> {
         let code = format!("scruple::resolve::unknown_{what}");
         let near =
             did_you_mean(&name.name, candidates.iter().map(String::as_str)).map(str::to_string);
+        if let Some(near) = &near {
+            self.suggested.insert((what.to_string(), near.clone()));
+        }
         let help = match near {
             Some(near) => format!("did you mean `{near}`?{extra_help}"),
             None if candidates.is_empty() => {
@@ -269,15 +300,20 @@ impl Resolver<'_> {
                 format!("known {what}s: {}.{extra_help}", shown.join(", "))
             }
         };
-        self.diags.push(
-            Diag::error(code, format!("unknown {what} `{}`", name.name))
-                .with_label(
-                    &self.files[file].source,
-                    name.span,
-                    format!("no {what} has this name"),
-                )
-                .with_help(help.trim_end_matches('.').to_string()),
-        );
+        let mut diag = Diag::error(code, format!("unknown {what} `{}`", name.name))
+            .with_label(
+                &self.files[file].source,
+                name.span,
+                format!("no {what} has this name"),
+            )
+            .with_help(help.trim_end_matches('.').to_string());
+        if self.incomplete && what != "channel" {
+            diag = diag.with_note(format!(
+                "some policy files could not be read or parsed (see the errors above); `{}` may be declared in one of them",
+                name.name
+            ));
+        }
+        self.diags.push(diag);
     }
 
     /// Links a set expression's references from `from`.
@@ -352,6 +388,8 @@ impl Resolver<'_> {
                 if self.rules.iter().any(|(_, d)| d.id.name == req.name) {
                     let to = self.node(NodeKind::Rule, &req.name, None);
                     self.edge(from, to, EdgeKind::Requires, fi, req.span);
+                } else if self.skipped_rules.contains(&req.name) {
+                    // The rule exists but has errors, already reported.
                 } else {
                     let names = self.rules.iter().map(|(_, d)| d.id.name.clone()).collect();
                     self.unknown("rule", req, fi, names, "");
@@ -466,6 +504,11 @@ impl Resolver<'_> {
 
     fn check_placeholders(&mut self, decl: &ast::RuleDecl, file: usize) {
         for text in [&decl.message, &decl.help].into_iter().flatten() {
+            let source = &self.files[file].source;
+            // Placeholders are found in the unescaped value and labelled in
+            // the literal as written; `searched` walks the literal along.
+            let raw = source.slice(text.span);
+            let mut searched = 0usize;
             let mut rest = text.value.as_str();
             while let Some(open) = rest.find('{') {
                 let Some(close) = rest[open..].find('}') else {
@@ -483,12 +526,24 @@ impl Resolver<'_> {
                         ),
                         None => format!("known placeholders: {}", PLACEHOLDERS.join(", ")),
                     };
+                    let written = format!("{{{name}}}");
+                    let (span, label) = match raw[searched..].find(&written) {
+                        Some(at) => {
+                            let start = text.span.start as usize + searched + at;
+                            searched += at + written.len();
+                            (
+                                Span::new(start, start + written.len()),
+                                "no such placeholder",
+                            )
+                        }
+                        None => (text.span, "in this text"),
+                    };
                     self.diags.push(
                         Diag::warning(
                             "scruple::resolve::unknown_placeholder",
                             format!("`{{{name}}}` will not be filled in"),
                         )
-                        .with_label(&self.files[file].source, text.span, "in this text")
+                        .with_label(source, span, label)
                         .with_help(help),
                     );
                 }
@@ -799,7 +854,8 @@ impl Resolver<'_> {
         let mut warnings = Vec::new();
         for (name, (fi, decl)) in &self.sets {
             let node = self.nodes.get(&(NodeKind::Set, name.clone()));
-            if self.files[*fi].root && node.is_some_and(|n| !used.contains(n)) {
+            let suggested = self.suggested.contains(&("set".to_string(), name.clone()));
+            if self.files[*fi].root && !suggested && node.is_some_and(|n| !used.contains(n)) {
                 warnings.push(
                     Diag::warning(
                         "scruple::resolve::unused_set",
@@ -817,7 +873,10 @@ impl Resolver<'_> {
         if !each_purpose {
             for (name, (fi, decl)) in &self.purposes {
                 let node = self.nodes.get(&(NodeKind::Purpose, name.clone()));
-                if self.files[*fi].root && node.is_some_and(|n| !used.contains(n)) {
+                let suggested = self
+                    .suggested
+                    .contains(&("purpose".to_string(), name.clone()));
+                if self.files[*fi].root && !suggested && node.is_some_and(|n| !used.contains(n)) {
                     warnings.push(
                         Diag::warning("scruple::resolve::unused_purpose", format!("purpose `{name}` is never used"))
                             .with_label(&self.files[*fi].source, decl.name.span, "declared here, required by no rule")

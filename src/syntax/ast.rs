@@ -32,6 +32,10 @@ pub struct PolicyFile {
     pub header: Option<Header>,
     /// Declarations in source order.
     pub items: Vec<Item>,
+    /// Ids of rules left out of `items` because lowering reported an error in
+    /// them; later stages treat these ids as declared, so a `requires` naming
+    /// one does not add an "unknown rule" error to the one already reported.
+    pub skipped_rules: Vec<Ident>,
 }
 
 /// The `policy` header.

@@ -17,6 +17,7 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
     };
     let mut header = None;
     let mut items = Vec::new();
+    let mut skipped_rules = Vec::new();
     for pair in file.into_inner() {
         match pair.as_rule() {
             Rule::header => header = Some(cx.header(pair)),
@@ -33,18 +34,35 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
             }
             Rule::table_decl => items.push(Item::Table(cx.table_decl(pair))),
             Rule::rule_decl => {
-                if let Some(rule) = cx.rule_decl(pair) {
-                    items.push(Item::Rule(Box::new(rule)));
+                let id = pair
+                    .clone()
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::ident)
+                    .map(|p| cx.ident(p));
+                match cx.rule_decl(pair) {
+                    Some(rule) => items.push(Item::Rule(Box::new(rule))),
+                    None => skipped_rules.extend(id),
                 }
             }
             _ => {}
         }
     }
     if header.is_none() && items.is_empty() && cx.diags.is_empty() {
-        let end = source.text.len();
+        // Label the first line only: a long comment block would otherwise be
+        // printed whole under a label that spans the file.
+        let text = source
+            .text
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+        let start = source.text.len() - text.len();
+        let end = start + text.lines().next().map_or(0, str::len);
+        let label = if text.is_empty() {
+            "this file is empty"
+        } else {
+            "only comments from here on: no declarations in this file"
+        };
         cx.diags.push(
             Diag::error("scruple::parse::empty", "policy file declares nothing")
-                .with_label(source, Span::new(0, end), "no declarations in this file")
+                .with_label(source, Span::new(start, end), label)
                 .with_help(
                     "start with a header such as `policy \"my-policy\" version \"1.0.0\"`, then add rules; or delete the file",
                 ),
@@ -55,13 +73,38 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
         source: source.clone(),
         header,
         items,
+        skipped_rules,
     };
     (Some(file), cx.diags)
 }
 
+/// The span of a pair without trailing whitespace and comments.
+///
+/// pest skips implicit whitespace (and comments) before trying an optional or
+/// repeated part, and keeps what it skipped in the pair even when that part is
+/// absent: the pair of `when a == b` ends at the next statement. Only literal
+/// punctuation (`]`, `}`, `)`) and trivia can follow the last inner pair, so
+/// the span is cut after the last punctuation found there.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let Some(last) = pair.clone().into_inner().last() else {
+        return Span::new(s.start(), s.end());
+    };
+    let from = last.as_span().end();
+    let tail = s.get_input().get(from..s.end()).unwrap_or("");
+    let mut end = from;
+    let mut chars = tail.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' | '\u{FEFF}' => {}
+            '#' => while chars.next_if(|&(_, c)| c != '\n').is_some() {},
+            '/' if chars.peek().is_some_and(|&(_, c)| c == '/') => {
+                while chars.next_if(|&(_, c)| c != '\n').is_some() {}
+            }
+            _ => end = from + i + c.len_utf8(),
+        }
+    }
+    Span::new(s.start(), end)
 }
 
 /// The first inner pair of a given rule; the grammar guarantees it exists, so

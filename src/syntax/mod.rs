@@ -90,32 +90,80 @@ fn check_nesting(source: &Source) -> Option<Diag> {
     None
 }
 
+/// Words that start a declaration.
+const DECLARATION_WORDS: [&str; 7] = [
+    "policy",
+    "import",
+    "set",
+    "attribute",
+    "purpose",
+    "table",
+    "rule",
+];
+
+/// Words that start a rule statement.
+const STATEMENT_WORDS: [&str; 16] = [
+    "severity",
+    "cite",
+    "tags",
+    "when",
+    "requires",
+    "message",
+    "help",
+    "description",
+    "unwaivable",
+    "forbid",
+    "allow",
+    "require",
+    "cap",
+    "quiet",
+    "minimum",
+    "ensure",
+];
+
 /// Turns a pest error into a diagnostic that names what was expected in words.
 fn syntax_error(source: &Source, err: &pest::error::Error<Rule>) -> Diag {
     let at = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
-    let found = found_token(&source.text, at);
+    let text = &source.text;
+    let found = found_token(text, at);
+    let positives: &[Rule] = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives,
+        pest::error::ErrorVariant::CustomError { .. } => &[],
+    };
+    // A string that does not close stops the parse at its opening quote.
+    if found == "\"" && positives.contains(&Rule::string) {
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line_end = at + text[at..line_end].trim_end().len();
+        return Diag::error("scruple::parse::syntax", "this string is not closed")
+            .with_label(source, Span::new(at, line_end), "no closing `\"` on this line")
+            .with_help("end the string with `\"` on the same line; inside a string, write a quote as `\\\"` and a line break as `\\n`");
+    }
     let expected = match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    let (message, label) = if found.is_empty() {
+    let (message, label, span) = if found.is_empty() {
+        // Point just after the last thing written: a label past the final
+        // newline would not be shown.
+        let end = text[..at.min(text.len())].trim_end().len();
         (
             format!("expected {expected}, found the end of the file"),
-            format!("expected {expected} here"),
+            format!("expected {expected} after this"),
+            Span::new(end, end),
         )
     } else {
         (
             format!("expected {expected}, found `{found}`"),
             "unexpected here".to_string(),
+            Span::new(at, at + found.len()),
         )
     };
-    let span = Span::new(at, at + found.len());
     Diag::error("scruple::parse::syntax", message)
         .with_label(source, span, label)
-        .with_help(help_for(&expected))
+        .with_help(help_for(&expected, found))
 }
 
 /// The word or symbol starting at `at`, for "found …".
@@ -131,21 +179,79 @@ fn found_token(text: &str, at: usize) -> &str {
     rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
 }
 
-fn help_for(expected: &str) -> String {
-    if expected.contains("declaration") {
-        "a policy file holds `policy`, `import`, `set`, `attribute`, `purpose`, `table` and `rule` declarations; see docs/language.md".into()
-    } else if expected.contains("rule statement") {
-        "a rule holds `severity`, `cite`, `tags`, `when`, `requires`, `message`, `help`, `description`, `unwaivable` and one constraint (`forbid`, `allow only`, `require`, `cap`, `quiet hours`, `minimum age`, `ensure`)".into()
-    } else {
-        "see docs/language.md for the syntax of each statement".into()
+fn help_for(expected: &str, found: &str) -> String {
+    let is_word = found.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let keyword = |w: &str| DECLARATION_WORDS.contains(&w) || STATEMENT_WORDS.contains(&w);
+    let mut help = String::new();
+    if expected.contains("rule statement") && DECLARATION_WORDS.contains(&found) {
+        return format!(
+            "the rule before this `{found}` is not closed: add `}}` after its last statement"
+        );
     }
+    if expected.contains("a name") && is_word && (keyword(found) || is_reserved(found)) {
+        return format!(
+            "`{found}` is a reserved word and cannot be used as a name; pick another name"
+        );
+    }
+    if is_word {
+        let candidates: &[&str] = if expected.contains("declaration") {
+            &DECLARATION_WORDS
+        } else if expected.contains("rule statement") {
+            &STATEMENT_WORDS
+        } else {
+            &[]
+        };
+        if let Some(near) = crate::diag::did_you_mean(found, candidates.iter().copied()) {
+            help = format!("did you mean `{near}`? ");
+        }
+    }
+    if expected.contains("declaration") {
+        help.push_str("a policy file holds `policy`, `import`, `set`, `attribute`, `purpose`, `table` and `rule` declarations; see docs/language.md");
+    } else if expected.contains("rule statement") {
+        help.push_str("a rule holds `severity`, `cite`, `tags`, `when`, `requires`, `message`, `help`, `description`, `unwaivable` and one constraint (`forbid`, `allow only`, `require`, `cap`, `quiet hours`, `minimum age`, `ensure`), and ends with `}`");
+    } else {
+        help.push_str("see docs/language.md for the syntax of each statement");
+    }
+    help
+}
+
+/// Words the grammar reserves in conditions (they cannot be names).
+fn is_reserved(word: &str) -> bool {
+    [
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "matches",
+        "any",
+        "all",
+        "satisfies",
+        "true",
+        "false",
+        "present",
+        "absent",
+    ]
+    .contains(&word)
 }
 
 /// Words for what the grammar wanted next, without pest rule names.
 fn describe_expected(positives: &[Rule]) -> String {
+    // Where any value may stand, name that once rather than each kind of
+    // value the grammar tried.
+    let value_position = positives
+        .iter()
+        .any(|r| matches!(r, Rule::number | Rule::boolean | Rule::path));
     let mut words: Vec<&'static str> = Vec::new();
     for rule in positives {
-        let word = rule_in_words(*rule);
+        let word = match rule {
+            Rule::list | Rule::number | Rule::boolean | Rule::string | Rule::ident | Rule::path
+                if value_position =>
+            {
+                "a value (a campaign field, a name, a number, a quoted string or a list)"
+            }
+            _ => rule_in_words(*rule),
+        };
         if !words.contains(&word) {
             words.push(word);
         }
@@ -172,7 +278,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
         | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
         | forbid_targeting | forbid_fields | kw_forbid | allow_fields | kw_allow
         | require_consent | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
-        | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement",
+        | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement or `}`",
         severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
         lineage | lineage_kind | kw_proxy_for | kw_derived_from => "`proxy_for` or `derived_from`",
         set_expr | list => "a set (a set name or a list like `[a, b]`)",
@@ -201,7 +307,8 @@ fn rule_in_words(rule: Rule) -> &'static str {
         kw_is => "`is`",
         kw_matches => "`matches`",
         kw_satisfies => "`satisfies`",
-        kw_present | kw_absent => "`present` or `absent`",
+        kw_present => "`present`",
+        kw_absent => "`absent`",
         kw_on => "`on`",
         kw_targeting => "`targeting`",
         kw_fields => "`fields`",
@@ -223,6 +330,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
         kw_version | kw_owner => "`version`, `owner` or `description`",
         item | statement => "a declaration or a rule statement",
         set_term | constraint | primary | operand => "a value",
-        file | keyword | WHITESPACE | COMMENT | ident_char => "something else",
+        file => "a `policy` header or a declaration (`import`, `set`, `attribute`, `purpose`, `table` or `rule`)",
+        keyword | WHITESPACE | COMMENT | ident_char => "something else",
     }
 }

@@ -1,0 +1,195 @@
+//! The `check` job: gather campaign files, load them, evaluate them against a
+//! policy, and decide the exit code. Renderers in [`crate::render`] format the
+//! resulting [`CheckRun`].
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::campaign::{self, Campaign};
+use crate::compile::Policy;
+use crate::diag::Diag;
+use crate::eval::{self, CampaignReport, Options};
+use crate::source::{Source, SourceFile};
+
+/// Exit code: everything passed.
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit code: findings at error level (or warnings with `--deny-warnings`).
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage or input error (bad flag, unreadable or invalid file).
+pub const EXIT_INPUT: u8 = 2;
+
+/// A campaign input that could not be loaded.
+#[derive(Debug)]
+pub struct InvalidInput {
+    /// The file's display name.
+    pub name: String,
+    /// Why (with spans when the file was read).
+    pub diags: Vec<Diag>,
+}
+
+/// The result of checking a set of campaigns.
+#[derive(Debug, Default)]
+pub struct CheckRun {
+    /// One report per loaded campaign, in input order.
+    pub reports: Vec<CampaignReport>,
+    /// Inputs that could not be read or loaded.
+    pub invalid: Vec<InvalidInput>,
+    /// Problems with the arguments themselves (a glob matching nothing, …).
+    pub usage: Vec<Diag>,
+}
+
+impl CheckRun {
+    /// The exit code for this run.
+    pub fn exit_code(&self, deny_warnings: bool) -> u8 {
+        if !self.invalid.is_empty() || !self.usage.is_empty() {
+            EXIT_INPUT
+        } else if self.reports.iter().any(|r| !r.passes(deny_warnings)) {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        }
+    }
+}
+
+/// Expands the command-line arguments into campaign sources: files as given,
+/// directories searched for `*.yaml`/`*.yml`, glob patterns, and `-` for
+/// standard input (read once).
+pub fn read_inputs(args: &[String]) -> (Vec<Source>, Vec<InvalidInput>, Vec<Diag>) {
+    let mut sources = Vec::new();
+    let mut invalid = Vec::new();
+    let mut usage = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for arg in args {
+        if arg == "-" {
+            let mut text = String::new();
+            match std::io::stdin().read_to_string(&mut text) {
+                Ok(_) => sources.push(SourceFile::new("<stdin>", text)),
+                Err(err) => invalid.push(InvalidInput {
+                    name: "<stdin>".into(),
+                    diags: vec![Diag::error(
+                        "scruple::input::unreadable",
+                        format!("cannot read standard input: {err}"),
+                    )
+                    .with_help("campaigns are UTF-8 YAML text")],
+                }),
+            }
+            continue;
+        }
+        let path = Path::new(arg);
+        if path.is_dir() {
+            let mut found = Vec::new();
+            collect_yaml(path, &mut found);
+            found.sort();
+            if found.is_empty() {
+                usage.push(
+                    Diag::error(
+                        "scruple::input::empty_directory",
+                        format!("no campaign files (`*.yaml`, `*.yml`) in `{arg}`"),
+                    )
+                    .with_help("pass campaign files, a directory holding them, or a glob such as `campaigns/*.yaml`"),
+                );
+            }
+            paths.extend(found);
+        } else if path.exists() {
+            paths.push(path.to_path_buf());
+        } else if arg.contains(['*', '?', '[']) {
+            match glob::glob(arg) {
+                Ok(matches) => {
+                    let mut found: Vec<PathBuf> =
+                        matches.flatten().filter(|p| p.is_file()).collect();
+                    found.sort();
+                    if found.is_empty() {
+                        usage.push(
+                            Diag::error(
+                                "scruple::input::no_match",
+                                format!("`{arg}` matches no file"),
+                            )
+                            .with_help(
+                                "check the pattern; quote it so the shell does not expand it first",
+                            ),
+                        );
+                    }
+                    paths.extend(found);
+                }
+                Err(err) => usage.push(
+                    Diag::error(
+                        "scruple::input::bad_glob",
+                        format!("`{arg}` is not a valid pattern: {}", err.msg),
+                    )
+                    .with_help("patterns use `*`, `?`, `**` and `[abc]`"),
+                ),
+            }
+        } else {
+            usage.push(
+                Diag::error(
+                    "scruple::input::not_found",
+                    format!("`{arg}` does not exist"),
+                )
+                .with_help(
+                    "pass campaign files, directories or glob patterns; `-` reads standard input",
+                ),
+            );
+        }
+    }
+    for path in paths {
+        let name = path.display().to_string();
+        let name = name.strip_prefix("./").unwrap_or(&name).to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => sources.push(SourceFile::new(name, text)),
+                Err(err) => invalid.push(InvalidInput {
+                    diags: vec![Diag::error(
+                        "scruple::campaign::encoding",
+                        format!(
+                            "`{name}` is not valid UTF-8 (first bad byte at offset {})",
+                            err.utf8_error().valid_up_to()
+                        ),
+                    )
+                    .with_help("save the campaign as UTF-8 text")],
+                    name,
+                }),
+            },
+            Err(err) => invalid.push(InvalidInput {
+                diags: vec![Diag::error(
+                    "scruple::input::unreadable",
+                    format!("cannot read `{name}`: {err}"),
+                )
+                .with_help("check the path and its permissions")],
+                name,
+            }),
+        }
+    }
+    (sources, invalid, usage)
+}
+
+fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_yaml(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Loads every source and checks the loaded campaigns together (as one
+/// calendar for frequency caps).
+pub fn run(policy: &Policy, sources: Vec<Source>, options: Options) -> CheckRun {
+    let mut run = CheckRun::default();
+    let mut campaigns: Vec<Campaign> = Vec::new();
+    for source in sources {
+        match campaign::load(&source) {
+            Ok(c) => campaigns.push(c),
+            Err(diags) => run.invalid.push(InvalidInput {
+                name: source.name.clone(),
+                diags,
+            }),
+        }
+    }
+    run.reports = eval::check_all(policy, &campaigns, options);
+    run
+}

@@ -1,0 +1,205 @@
+//! Evaluating resolved conditions against a campaign's value tree.
+//!
+//! A path maps over lists: `audience.segments.name` yields every segment's
+//! name, and a list at the end yields its items. A comparison holds when any
+//! value on its left satisfies it, which makes `channel is email` read as
+//! "the campaign uses email". A missing field yields no values, so every
+//! comparison with it is false (and `is absent` true).
+
+use crate::campaign::tree::{Node, Value};
+use crate::compile::cond::{set_contains, Cond, FieldPath, Term};
+use crate::syntax::ast::CompareOp;
+
+/// Quantifier variables in scope: (name, bound node).
+type Scope<'a> = Vec<(&'a str, &'a Node)>;
+
+/// True if `cond` holds for the campaign whose tree is `root`.
+pub fn holds(cond: &Cond, root: &Node) -> bool {
+    let mut scope = Vec::new();
+    eval(cond, root, &mut scope)
+}
+
+fn eval<'a>(cond: &'a Cond, root: &'a Node, scope: &mut Scope<'a>) -> bool {
+    match cond {
+        Cond::Or(parts) => parts.iter().any(|c| eval(c, root, scope)),
+        Cond::And(parts) => parts.iter().all(|c| eval(c, root, scope)),
+        Cond::Not(inner) => !eval(inner, root, scope),
+        Cond::Compare { lhs, op, rhs } => {
+            let left = values(lhs, root, scope);
+            let right = values(rhs, root, scope);
+            left.iter()
+                .any(|l| right.iter().any(|r| compare(l, *op, r)))
+        }
+        Cond::In { lhs, negated, set } => {
+            let found = values(lhs, root, scope)
+                .iter()
+                .any(|v| v.as_text().is_some_and(|t| set_contains(set, &t)));
+            found != *negated
+        }
+        Cond::Matches { lhs, regex } => values(lhs, root, scope)
+            .iter()
+            .any(|v| v.as_text().is_some_and(|t| regex.is_match(&t))),
+        Cond::Presence { lhs, present } => {
+            let exists = values(lhs, root, scope)
+                .iter()
+                .any(|v| !matches!(v, Val::Null));
+            exists == *present
+        }
+        Cond::Truthy(term) => values(term, root, scope).iter().any(Val::truthy),
+        Cond::Quantified {
+            all,
+            var,
+            list,
+            body,
+        } => {
+            let items = resolve(list, root, scope);
+            let test = |item: &'a Node, scope: &mut Scope<'a>| {
+                scope.push((var.as_str(), item));
+                let result = eval(body, root, scope);
+                scope.pop();
+                result
+            };
+            if *all {
+                items.into_iter().all(|i| test(i, scope))
+            } else {
+                items.into_iter().any(|i| test(i, scope))
+            }
+        }
+    }
+}
+
+/// A value to compare: a campaign node's scalar, or a policy constant.
+#[derive(Clone, Debug, PartialEq)]
+enum Val<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(std::borrow::Cow<'a, str>),
+}
+
+impl Val<'_> {
+    fn as_text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Val::Text(t) => Some(std::borrow::Cow::Borrowed(t.as_ref())),
+            Val::Number(n) => Some(std::borrow::Cow::Owned(format_number(*n))),
+            Val::Bool(b) => Some(std::borrow::Cow::Owned(b.to_string())),
+            Val::Null => None,
+        }
+    }
+
+    fn truthy(&self) -> bool {
+        match self {
+            Val::Null => false,
+            Val::Bool(b) => *b,
+            Val::Number(n) => *n != 0.0,
+            Val::Text(t) => !t.trim().is_empty(),
+        }
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+fn values<'a>(term: &'a Term, root: &'a Node, scope: &Scope<'a>) -> Vec<Val<'a>> {
+    match term {
+        Term::Path(path) => resolve(path, root, scope)
+            .into_iter()
+            .flat_map(|node| match &node.value {
+                Value::List(items) => items.iter().map(node_val).collect::<Vec<_>>(),
+                _ => vec![node_val(node)],
+            })
+            .collect(),
+        Term::Symbol(s) | Term::Str(s) => vec![Val::Text(std::borrow::Cow::Borrowed(s))],
+        Term::Number(n) => vec![Val::Number(*n)],
+        Term::Bool(b) => vec![Val::Bool(*b)],
+        Term::List(items) => items
+            .iter()
+            .map(|s| Val::Text(std::borrow::Cow::Borrowed(s.as_str())))
+            .collect(),
+    }
+}
+
+fn node_val(node: &Node) -> Val<'_> {
+    match &node.value {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Int(i) => Val::Number(*i as f64),
+        Value::Float(f) => Val::Number(*f),
+        Value::Str(s) => Val::Text(std::borrow::Cow::Borrowed(s)),
+        // A non-empty list or map counts as a present, truthy value.
+        Value::List(items) if items.is_empty() => Val::Null,
+        Value::Map(entries) if entries.is_empty() => Val::Null,
+        Value::List(_) | Value::Map(_) => Val::Bool(true),
+    }
+}
+
+/// The nodes a path reaches, mapping over lists on the way.
+pub fn resolve<'a>(path: &FieldPath, root: &'a Node, scope: &Scope<'a>) -> Vec<&'a Node> {
+    let mut segments = path.segments.iter();
+    let mut current: Vec<&'a Node> = match path.segments.first() {
+        Some(first) => match scope.iter().rev().find(|(name, _)| name == first) {
+            Some((_, bound)) => {
+                segments.next();
+                vec![*bound]
+            }
+            None => vec![root],
+        },
+        None => vec![root],
+    };
+    for segment in segments {
+        let mut next = Vec::new();
+        for node in current {
+            match &node.value {
+                Value::Map(_) => next.extend(node.get(segment)),
+                Value::List(items) => next.extend(items.iter().filter_map(|i| i.get(segment))),
+                _ => {}
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+fn compare(left: &Val<'_>, op: CompareOp, right: &Val<'_>) -> bool {
+    use std::cmp::Ordering;
+    let ordering = match (left, right) {
+        (Val::Number(a), Val::Number(b)) => a.partial_cmp(b),
+        (Val::Bool(a), Val::Bool(b)) => Some(a.cmp(b)),
+        (Val::Text(a), Val::Text(b)) => Some(a.as_ref().cmp(b.as_ref())),
+        // `value: "18"` compared with 18: compare as numbers when the text is one.
+        (Val::Text(a), Val::Number(b)) => {
+            a.trim().parse::<f64>().ok().and_then(|a| a.partial_cmp(b))
+        }
+        (Val::Number(a), Val::Text(b)) => {
+            b.trim().parse::<f64>().ok().and_then(|b| a.partial_cmp(&b))
+        }
+        (Val::Null, Val::Null) => Some(Ordering::Equal),
+        _ => None,
+    };
+    match (op, ordering) {
+        (CompareOp::Eq, Some(o)) => o == Ordering::Equal,
+        (CompareOp::Ne, Some(o)) => o != Ordering::Equal,
+        (CompareOp::Ne, None) => true,
+        (CompareOp::Lt, Some(o)) => o == Ordering::Less,
+        (CompareOp::Le, Some(o)) => o != Ordering::Greater,
+        (CompareOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CompareOp::Ge, Some(o)) => o != Ordering::Less,
+        _ => false,
+    }
+}
+
+/// The first campaign node a condition reads that exists, for labelling a
+/// failed `ensure`.
+pub fn witness<'a>(cond: &Cond, root: &'a Node) -> Option<(&'a Node, FieldPath)> {
+    let mut paths = Vec::new();
+    cond.paths(&mut paths);
+    let scope = Vec::new();
+    paths
+        .into_iter()
+        .find_map(|p| resolve(&p, root, &scope).first().map(|n| (*n, p.clone())))
+}

@@ -1,0 +1,171 @@
+//! JSON output, schema `scruple.check/v1` (documented in `docs/output.md`).
+//!
+//! The shape is stable: fields are only added within a version; anything
+//! else bumps the version string.
+
+use serde::Serialize;
+
+use super::{summarize, Location, Summary};
+use crate::check::CheckRun;
+use crate::compile::Policy;
+use crate::diag::Diag;
+use crate::eval::{Finding, Status};
+
+/// Version tag of the JSON document.
+pub const SCHEMA: &str = "scruple.check/v1";
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: &'static str,
+    tool: Tool,
+    policy: PolicyInfo,
+    campaigns: Vec<CampaignOut<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct PolicyInfo {
+    hash: String,
+    rules: usize,
+    packs: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CampaignOut<'a> {
+    file: String,
+    id: Option<&'a str>,
+    verdict: &'static str,
+    findings: Vec<FindingOut<'a>>,
+    diagnostics: Vec<DiagOut>,
+}
+
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    rule: &'a str,
+    kind: &'static str,
+    severity: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped_because: Option<&'a str>,
+    message: &'a str,
+    label: &'a str,
+    location: Location,
+    rule_location: Location,
+    citations: &'a [String],
+    help: Option<&'a str>,
+    notes: &'a [String],
+}
+
+/// A diagnostic in JSON form.
+#[derive(Serialize)]
+pub struct DiagOut {
+    code: String,
+    severity: &'static str,
+    message: String,
+    help: Option<String>,
+    notes: Vec<String>,
+    labels: Vec<LabelOut>,
+}
+
+#[derive(Serialize)]
+struct LabelOut {
+    text: String,
+    location: Location,
+}
+
+/// Converts a diagnostic to its JSON form.
+pub fn diag_out(d: &Diag) -> DiagOut {
+    DiagOut {
+        code: d.code.clone(),
+        severity: d.severity.as_str(),
+        message: d.message.clone(),
+        help: d.help.clone(),
+        notes: d.notes.clone(),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| LabelOut {
+                text: l.text.clone(),
+                location: Location::of(&l.source, l.span),
+            })
+            .collect(),
+    }
+}
+
+fn finding_out(f: &Finding) -> FindingOut<'_> {
+    FindingOut {
+        rule: &f.rule,
+        kind: f.kind,
+        severity: f.severity.as_str(),
+        status: match f.status {
+            Status::Violation => "violation",
+            Status::Skipped { .. } => "skipped",
+        },
+        skipped_because: match &f.status {
+            Status::Skipped { because } => Some(because),
+            Status::Violation => None,
+        },
+        message: &f.message,
+        label: &f.label,
+        location: Location::of(&f.campaign, f.span),
+        rule_location: Location::of(&f.rule_source, f.rule_span),
+        citations: &f.citations,
+        help: f.help.as_deref(),
+        notes: &f.notes,
+    }
+}
+
+/// Renders the run as pretty JSON.
+pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
+    let mut campaigns: Vec<CampaignOut<'_>> = run
+        .invalid
+        .iter()
+        .map(|i| CampaignOut {
+            file: i.name.clone(),
+            id: None,
+            verdict: "invalid",
+            findings: Vec::new(),
+            diagnostics: i.diags.iter().map(diag_out).collect(),
+        })
+        .collect();
+    campaigns.extend(run.reports.iter().map(|r| CampaignOut {
+        file: r.campaign.name.clone(),
+        id: Some(&r.id),
+        verdict: if r.passes(deny_warnings) {
+            "pass"
+        } else {
+            "fail"
+        },
+        findings: r.findings.iter().map(finding_out).collect(),
+        diagnostics: r.diagnostics.iter().map(diag_out).collect(),
+    }));
+    let mut packs: Vec<String> = policy
+        .files
+        .iter()
+        .filter(|f| f.header.is_some())
+        .map(|f| f.pack())
+        .collect();
+    packs.sort();
+    packs.dedup();
+    let doc = Document {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "scruple",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        policy: PolicyInfo {
+            hash: policy.content_hash(),
+            rules: policy.rules.len(),
+            packs,
+        },
+        campaigns,
+        summary: summarize(run, deny_warnings),
+    };
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

@@ -1,0 +1,145 @@
+//! Renderers for a [`CheckRun`]: human (miette), JSON, SARIF and GitHub
+//! workflow annotations. They only format; every decision is made before.
+
+pub mod github;
+pub mod json;
+pub mod sarif;
+
+use serde::Serialize;
+
+use crate::check::CheckRun;
+use crate::diag::{render_human, Diag, Severity};
+use crate::eval::Status;
+use crate::source::{Source, Span};
+
+/// Human output: each finding as a diagnostic, then a summary line.
+pub fn human(run: &CheckRun, color: bool, width: usize, deny_warnings: bool) -> String {
+    let mut diags: Vec<Diag> = run.usage.clone();
+    for input in &run.invalid {
+        diags.extend(input.diags.iter().cloned());
+    }
+    for report in &run.reports {
+        diags.extend(report.diagnostics.iter().cloned());
+        diags.extend(report.findings.iter().map(|f| f.to_diag()));
+    }
+    let mut out = render_human(&diags, color, width);
+    out.push_str(&summary_line(run, deny_warnings));
+    out.push('\n');
+    out
+}
+
+/// Counts shown after a run.
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    /// Campaigns loaded and checked.
+    pub campaigns: usize,
+    /// Campaigns that pass.
+    pub passed: usize,
+    /// Campaigns that fail.
+    pub failed: usize,
+    /// Inputs that could not be loaded.
+    pub invalid: usize,
+    /// Violations at error level.
+    pub errors: usize,
+    /// Violations at warning level.
+    pub warnings: usize,
+    /// Violations at info level.
+    pub infos: usize,
+    /// Rules skipped because a prerequisite failed.
+    pub skipped: usize,
+}
+
+/// Tallies a run.
+pub fn summarize(run: &CheckRun, deny_warnings: bool) -> Summary {
+    let mut s = Summary {
+        campaigns: run.reports.len(),
+        invalid: run.invalid.len(),
+        ..Summary::default()
+    };
+    for report in &run.reports {
+        if report.passes(deny_warnings) {
+            s.passed += 1;
+        } else {
+            s.failed += 1;
+        }
+        for f in &report.findings {
+            match (&f.status, f.severity) {
+                (Status::Skipped { .. }, _) => s.skipped += 1,
+                (_, Severity::Error) => s.errors += 1,
+                (_, Severity::Warning) => s.warnings += 1,
+                (_, Severity::Info) => s.infos += 1,
+            }
+        }
+    }
+    s
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// "3 campaigns checked: 1 passed, 2 failed (4 errors, 1 warning, 1 skipped)".
+pub fn summary_line(run: &CheckRun, deny_warnings: bool) -> String {
+    let s = summarize(run, deny_warnings);
+    let mut line = format!(
+        "{} checked: {} passed, {} failed",
+        plural(s.campaigns, "campaign"),
+        s.passed,
+        s.failed
+    );
+    if s.invalid > 0 {
+        line.push_str(&format!(
+            ", {} could not be loaded",
+            plural(s.invalid, "input")
+        ));
+    }
+    let mut counts = vec![plural(s.errors, "error"), plural(s.warnings, "warning")];
+    if s.infos > 0 {
+        counts.push(plural(s.infos, "note"));
+    }
+    if s.skipped > 0 {
+        counts.push(format!("{} skipped", s.skipped));
+    }
+    line.push_str(&format!(" ({})", counts.join(", ")));
+    line
+}
+
+/// A resolved location in a file, 1-based lines and columns.
+#[derive(Debug, Serialize, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// File display name.
+    pub file: String,
+    /// First line.
+    pub line: usize,
+    /// First column (characters).
+    pub column: usize,
+    /// Last line.
+    pub end_line: usize,
+    /// Column just past the end.
+    pub end_column: usize,
+    /// Byte offset.
+    pub offset: u32,
+    /// Length in bytes.
+    pub length: u32,
+}
+
+impl Location {
+    /// Resolves a span in a source.
+    pub fn of(source: &Source, span: Span) -> Location {
+        let (line, column) = source.line_col(span.start);
+        let (end_line, end_column) = source.line_col(span.end);
+        Location {
+            file: source.name.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+            offset: span.start,
+            length: span.end.saturating_sub(span.start),
+        }
+    }
+}

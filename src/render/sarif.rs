@@ -1,0 +1,131 @@
+//! SARIF 2.1.0 output for code scanning (GitHub, GitLab, Azure DevOps).
+//!
+//! One run; the driver lists every rule of the policy with its help,
+//! citations and default level; each violation is a result located on the
+//! campaign, with the rule's definition as a related location. Skipped rules
+//! are results of kind `notApplicable`; inputs that could not be loaded are
+//! tool execution notifications.
+
+use serde_json::{json, Value};
+
+use super::Location;
+use crate::check::CheckRun;
+use crate::compile::Policy;
+use crate::diag::{Diag, Severity};
+use crate::eval::Status;
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn uri(file: &str) -> String {
+    file.replace('\\', "/")
+}
+
+fn physical(loc: &Location) -> Value {
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri(&loc.file)},
+            "region": {
+                "startLine": loc.line,
+                "startColumn": loc.column,
+                "endLine": loc.end_line,
+                "endColumn": loc.end_column.max(1),
+            }
+        }
+    })
+}
+
+fn notification(d: &Diag) -> Value {
+    let mut n = json!({
+        "level": level(d.severity),
+        "message": {"text": match &d.help {
+            Some(h) => format!("{} (help: {h})", d.message),
+            None => d.message.clone(),
+        }},
+        "descriptor": {"id": d.code},
+    });
+    if let Some(l) = d.labels.first() {
+        n["locations"] = json!([physical(&Location::of(&l.source, l.span))]);
+    }
+    n
+}
+
+/// Renders the run as a SARIF 2.1.0 log.
+pub fn render(run: &CheckRun, policy: &Policy) -> String {
+    let rules: Vec<Value> = policy
+        .rules
+        .iter()
+        .map(|r| {
+            let short = r.decl.message.as_ref().map_or_else(|| r.id.clone(), |m| m.value.clone());
+            let full = r.decl.description.as_ref().map_or_else(|| short.clone(), |d| d.value.clone());
+            let cites: Vec<&str> = r.cites().collect();
+            let help = r.decl.help.as_ref().map_or_else(String::new, |h| h.value.clone());
+            let tags: Vec<&str> = r.decl.tags.iter().map(|t| t.name.as_str()).collect();
+            json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": {"text": short},
+                "fullDescription": {"text": full},
+                "help": {"text": if cites.is_empty() { help.clone() } else { format!("{help}\ncite: {}", cites.join("; ")) }},
+                "defaultConfiguration": {"level": level(r.severity)},
+                "properties": {"tags": tags, "citations": cites, "kind": r.kind(), "pack": r.pack},
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for report in &run.reports {
+        for f in &report.findings {
+            let index = policy.rules.iter().position(|r| r.id == f.rule);
+            let mut result = json!({
+                "ruleId": f.rule,
+                "level": level(f.severity),
+                "message": {"text": f.message},
+                "locations": [physical(&Location::of(&f.campaign, f.span))],
+                "relatedLocations": [{
+                    "id": 1,
+                    "message": {"text": "rule defined here"},
+                    "physicalLocation": physical(&Location::of(&f.rule_source, f.rule_span))["physicalLocation"].clone(),
+                }],
+                "properties": {"campaign": report.id, "citations": f.citations, "notes": f.notes},
+            });
+            if let Some(i) = index {
+                result["ruleIndex"] = json!(i);
+            }
+            if let Status::Skipped { because } = &f.status {
+                result["kind"] = json!("notApplicable");
+                result["level"] = json!("none");
+                result["properties"]["skippedBecause"] = json!(because);
+            }
+            results.push(result);
+        }
+    }
+    let notifications: Vec<Value> = run
+        .usage
+        .iter()
+        .chain(run.invalid.iter().flat_map(|i| i.diags.iter()))
+        .chain(run.reports.iter().flat_map(|r| r.diagnostics.iter()))
+        .map(notification)
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "scruple",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": run.invalid.is_empty() && run.usage.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    });
+    serde_json::to_string_pretty(&log).unwrap_or_default()
+}
