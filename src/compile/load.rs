@@ -18,10 +18,9 @@ pub enum Origin {
     Builtin,
 }
 
-/// The packs shipped in `policies/`, compiled into the binary so scruple works
-/// with no policy directory at hand. A test keeps this list in step with the
-/// directory.
-pub const BUILTIN_FILES: &[(&str, &str)] = &[];
+/// The packs shipped in `policies/` as (logical path, text), compiled into
+/// the binary by `build.rs` so scruple works with no policy directory at hand.
+pub const BUILTIN_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
 /// Names of the shipped packs (top-level files of `policies/`).
 pub fn builtin_pack_names() -> Vec<&'static str> {
