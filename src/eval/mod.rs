@@ -39,36 +39,74 @@ pub struct Ctx<'a> {
     pub policy: &'a Policy,
     /// The campaign under check.
     pub campaign: &'a Campaign,
-    /// Other campaigns checked in the same run (the calendar), for caps.
-    pub calendar: &'a [Campaign],
+    /// Campaigns whose audiences overlap this one's (itself included), from
+    /// the calendar checked in the same run, for frequency caps.
+    pub overlapping: &'a [&'a Campaign],
     /// Evaluation options.
     pub options: Options,
 }
 
 /// Checks one campaign alone.
 pub fn check(policy: &Policy, campaign: &Campaign, options: Options) -> CampaignReport {
-    check_in_calendar(policy, campaign, std::slice::from_ref(campaign), options)
+    check_with(policy, campaign, &[campaign], options)
 }
 
 /// Checks every campaign, each against the whole calendar (frequency caps
 /// count sends of campaigns with overlapping audiences together).
 pub fn check_all(policy: &Policy, campaigns: &[Campaign], options: Options) -> Vec<CampaignReport> {
+    let groups = overlap_groups(campaigns);
     campaigns
         .iter()
-        .map(|c| check_in_calendar(policy, c, campaigns, options))
+        .enumerate()
+        .map(|(i, c)| {
+            let overlapping: Vec<&Campaign> = groups[i].iter().map(|&j| &campaigns[j]).collect();
+            check_with(policy, c, &overlapping, options)
+        })
         .collect()
 }
 
-fn check_in_calendar(
-    policy: &Policy,
-    campaign: &Campaign,
-    calendar: &[Campaign],
-    options: Options,
-) -> CampaignReport {
+/// For each campaign, the campaigns reaching the same people (itself
+/// included): those sharing a segment name, or, for a campaign naming no
+/// segment (the whole list), the others naming none. Indexed by segment name
+/// so a calendar of unrelated campaigns costs linear time.
+fn overlap_groups(campaigns: &[Campaign]) -> Vec<Vec<usize>> {
+    use std::collections::BTreeMap;
+    let mut by_segment: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut whole_list = Vec::new();
+    for (i, c) in campaigns.iter().enumerate() {
+        let mut any = false;
+        for segment in c.model.segments() {
+            any = true;
+            let members = by_segment.entry(segment.name.value.as_str()).or_default();
+            if members.last() != Some(&i) {
+                members.push(i);
+            }
+        }
+        if !any {
+            whole_list.push(i);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = (0..campaigns.len()).map(|i| vec![i]).collect();
+    for members in by_segment.values().chain(std::iter::once(&whole_list)) {
+        if members.len() < 2 {
+            continue;
+        }
+        for &i in members {
+            groups[i].extend(members.iter().copied().filter(|&j| j != i));
+        }
+    }
+    for group in &mut groups {
+        group.sort_unstable();
+        group.dedup();
+    }
+    groups
+}
+
+fn check_with(policy: &Policy, campaign: &Campaign, overlapping: &[&Campaign], options: Options) -> CampaignReport {
     let cx = Ctx {
         policy,
         campaign,
-        calendar,
+        overlapping,
         options,
     };
     let mut findings = Vec::new();

@@ -49,20 +49,14 @@ pub fn check(
             continue;
         }
         let mut slots: Vec<Slot<'_>> = Vec::new();
-        for other in cx.calendar.iter().filter(|c| {
-            is_same(c, me) || (overlaps(c, me) && c.model.channels().any(|(ch, _)| ch == channel))
-        }) {
+        for other in cx.overlapping.iter().copied() {
+            if !is_same(other, me) && !other.model.channels().any(|(ch, _)| ch == channel) {
+                continue;
+            }
             slots.extend(other.model.sends().iter().map(|send| Slot {
                 seconds: send_seconds(send),
                 send,
                 campaign: other,
-            }));
-        }
-        if !cx.calendar.iter().any(|c| is_same(c, me)) {
-            slots.extend(me.model.sends().iter().map(|send| Slot {
-                seconds: send_seconds(send),
-                send,
-                campaign: me,
             }));
         }
         slots.sort_by_key(|s| s.seconds);
@@ -138,16 +132,6 @@ fn first_excess(
 
 fn is_same(a: &Campaign, b: &Campaign) -> bool {
     std::ptr::eq(a, b) || std::sync::Arc::ptr_eq(&a.source, &b.source)
-}
-
-/// Two campaigns reach the same people when they share a segment name, or
-/// when neither names a segment.
-fn overlaps(a: &Campaign, b: &Campaign) -> bool {
-    let names = |c: &Campaign| -> Vec<String> {
-        c.model.segments().map(|s| s.name.value.clone()).collect()
-    };
-    let (na, nb) = (names(a), names(b));
-    (na.is_empty() && nb.is_empty()) || na.iter().any(|n| nb.contains(n))
 }
 
 fn send_seconds(send: &Send) -> i64 {
