@@ -52,11 +52,26 @@ impl Violation {
     }
 }
 
-/// Whether a finding is a violation or a skipped rule.
+/// Who accepted a violation, why, and until when.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WaiverInfo {
+    /// Who approved the exception.
+    pub approver: String,
+    /// Why it is acceptable.
+    pub justification: String,
+    /// Ticket or reference.
+    pub reference: String,
+    /// Last day the waiver holds (ISO date).
+    pub expires: String,
+}
+
+/// Whether a finding is a violation, waived, or a skipped rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     /// The rule fired.
     Violation,
+    /// The rule fired, and a valid waiver accepts it.
+    Waived(WaiverInfo),
     /// The rule did not run because a prerequisite failed.
     Skipped {
         /// The prerequisite that failed.
@@ -158,9 +173,13 @@ impl Finding {
     /// The finding as a diagnostic: primary label on the campaign, secondary
     /// "rule defined here" on the policy, citations and notes after the help.
     pub fn to_diag(&self) -> Diag {
+        let (severity, message) = match &self.status {
+            Status::Waived(_) => (Severity::Info, format!("waived: {}", self.message)),
+            _ => (self.severity, self.message.clone()),
+        };
         let mut diag = Diag {
-            severity: self.severity,
-            ..Diag::error(self.rule.clone(), self.message.clone())
+            severity,
+            ..Diag::error(self.rule.clone(), message)
         }
         .with_label(&self.campaign, self.span, self.label.clone())
         .with_label(&self.rule_source, self.rule_span, "rule defined here")
@@ -170,6 +189,12 @@ impl Finding {
         }
         if !self.citations.is_empty() {
             diag = diag.with_note(format!("cite: {}", self.citations.join("; ")));
+        }
+        if let Status::Waived(w) = &self.status {
+            diag = diag.with_note(format!(
+                "waived by {} until {} ({}): {}",
+                w.approver, w.expires, w.reference, w.justification
+            ));
         }
         diag
     }

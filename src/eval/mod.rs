@@ -9,6 +9,7 @@
 pub mod expr;
 pub mod finding;
 pub mod rules;
+pub mod waivers;
 
 use jiff::Timestamp;
 
@@ -16,7 +17,7 @@ use crate::campaign::Campaign;
 use crate::compile::Policy;
 use crate::diag::{did_you_mean, Diag};
 
-pub use finding::{CampaignReport, Finding, Status, Vars, Violation};
+pub use finding::{CampaignReport, Finding, Status, Vars, Violation, WaiverInfo};
 
 /// What evaluation needs besides the policy and the campaign.
 #[derive(Clone, Copy, Debug)]
@@ -102,13 +103,19 @@ fn overlap_groups(campaigns: &[Campaign]) -> Vec<Vec<usize>> {
     groups
 }
 
-fn check_with(policy: &Policy, campaign: &Campaign, overlapping: &[&Campaign], options: Options) -> CampaignReport {
+fn check_with(
+    policy: &Policy,
+    campaign: &Campaign,
+    overlapping: &[&Campaign],
+    options: Options,
+) -> CampaignReport {
     let cx = Ctx {
         policy,
         campaign,
         overlapping,
         options,
     };
+    let waivers = waivers::validate(policy, campaign, options);
     let mut findings = Vec::new();
     // Outcome per rule index: true when it failed or was skipped.
     let mut failed = vec![false; policy.rules.len()];
@@ -128,7 +135,8 @@ fn check_with(policy: &Policy, campaign: &Campaign, overlapping: &[&Campaign], o
             continue;
         }
         let violations = rules::run(rule, &cx);
-        if !violations.is_empty() {
+        // A waived violation is accepted, so rules that require it still run.
+        if !violations.is_empty() && !waivers.covers(&rule.id) {
             failed[index] = true;
         }
         findings.extend(
@@ -137,11 +145,13 @@ fn check_with(policy: &Policy, campaign: &Campaign, overlapping: &[&Campaign], o
                 .map(|v| Finding::violation(rule, campaign, v)),
         );
     }
+    let mut diagnostics = vocabulary(policy, campaign);
+    diagnostics.extend(waivers.apply(campaign, &mut findings));
     CampaignReport {
         campaign: campaign.source.clone(),
         id: campaign.model.id.value.clone(),
         findings,
-        diagnostics: vocabulary(policy, campaign),
+        diagnostics,
     }
 }
 

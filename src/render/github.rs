@@ -19,7 +19,7 @@ pub fn render(run: &CheckRun) -> String {
     for report in &run.reports {
         for f in &report.findings {
             let level = match (&f.status, f.severity) {
-                (Status::Skipped { .. }, _) | (_, Severity::Info) => "notice",
+                (Status::Skipped { .. } | Status::Waived(_), _) | (_, Severity::Info) => "notice",
                 (_, Severity::Warning) => "warning",
                 (_, Severity::Error) => "error",
             };

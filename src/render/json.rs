@@ -9,7 +9,7 @@ use super::{summarize, Location, Summary};
 use crate::check::CheckRun;
 use crate::compile::Policy;
 use crate::diag::Diag;
-use crate::eval::{Finding, Status};
+use crate::eval::{Finding, Status, WaiverInfo};
 
 /// Version tag of the JSON document.
 pub const SCHEMA: &str = "scruple.check/v1";
@@ -53,6 +53,8 @@ struct FindingOut<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped_because: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a WaiverInfo>,
     message: &'a str,
     label: &'a str,
     location: Location,
@@ -105,11 +107,16 @@ fn finding_out(f: &Finding) -> FindingOut<'_> {
         severity: f.severity.as_str(),
         status: match f.status {
             Status::Violation => "violation",
+            Status::Waived(_) => "waived",
             Status::Skipped { .. } => "skipped",
         },
         skipped_because: match &f.status {
             Status::Skipped { because } => Some(because),
-            Status::Violation => None,
+            _ => None,
+        },
+        waiver: match &f.status {
+            Status::Waived(w) => Some(w),
+            _ => None,
         },
         message: &f.message,
         label: &f.label,

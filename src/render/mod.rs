@@ -47,6 +47,8 @@ pub struct Summary {
     pub infos: usize,
     /// Rules skipped because a prerequisite failed.
     pub skipped: usize,
+    /// Violations accepted by a valid waiver.
+    pub waived: usize,
 }
 
 /// Tallies a run.
@@ -65,6 +67,7 @@ pub fn summarize(run: &CheckRun, deny_warnings: bool) -> Summary {
         for f in &report.findings {
             match (&f.status, f.severity) {
                 (Status::Skipped { .. }, _) => s.skipped += 1,
+                (Status::Waived(_), _) => s.waived += 1,
                 (_, Severity::Error) => s.errors += 1,
                 (_, Severity::Warning) => s.warnings += 1,
                 (_, Severity::Info) => s.infos += 1,
@@ -103,6 +106,9 @@ pub fn summary_line(run: &CheckRun, deny_warnings: bool) -> String {
     }
     if s.skipped > 0 {
         counts.push(format!("{} skipped", s.skipped));
+    }
+    if s.waived > 0 {
+        counts.push(format!("{} waived", s.waived));
     }
     line.push_str(&format!(" ({})", counts.join(", ")));
     line

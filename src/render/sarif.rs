@@ -96,10 +96,21 @@ pub fn render(run: &CheckRun, policy: &Policy) -> String {
             if let Some(i) = index {
                 result["ruleIndex"] = json!(i);
             }
-            if let Status::Skipped { because } = &f.status {
-                result["kind"] = json!("notApplicable");
-                result["level"] = json!("none");
-                result["properties"]["skippedBecause"] = json!(because);
+            match &f.status {
+                Status::Skipped { because } => {
+                    result["kind"] = json!("notApplicable");
+                    result["level"] = json!("none");
+                    result["properties"]["skippedBecause"] = json!(because);
+                }
+                Status::Waived(w) => {
+                    result["suppressions"] = json!([{
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": format!("{} (approved by {}, {}, until {})", w.justification, w.approver, w.reference, w.expires),
+                        "properties": {"approver": w.approver, "reference": w.reference, "expires": w.expires},
+                    }]);
+                }
+                Status::Violation => {}
             }
             results.push(result);
         }
