@@ -52,7 +52,15 @@ fn eval<'a>(cond: &'a Cond, root: &'a Node, scope: &mut Scope<'a>) -> bool {
             list,
             body,
         } => {
-            let items = resolve(list, root, scope);
+            // Iterate the elements of the lists the path reaches (a scalar
+            // or map at the end counts as a single element).
+            let items: Vec<&'a Node> = resolve(list, root, scope)
+                .into_iter()
+                .flat_map(|node| match &node.value {
+                    Value::List(elements) => elements.iter().collect::<Vec<_>>(),
+                    _ => vec![node],
+                })
+                .collect();
             let test = |item: &'a Node, scope: &mut Scope<'a>| {
                 scope.push((var.as_str(), item));
                 let result = eval(body, root, scope);
@@ -202,4 +210,85 @@ pub fn witness<'a>(cond: &Cond, root: &'a Node) -> Option<(&'a Node, FieldPath)>
     paths
         .into_iter()
         .find_map(|p| resolve(&p, root, &scope).first().map(|n| (*n, p.clone())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaign;
+    use crate::compile::cond::SymbolSet;
+    use crate::source::SourceFile;
+    use std::sync::Arc;
+
+    fn tree(yaml: &str) -> Node {
+        let source = SourceFile::new("t.yaml", format!("id: t\n{yaml}"));
+        match campaign::load(&source) {
+            Ok(c) => c.tree,
+            Err(d) => panic!("{d:?}"),
+        }
+    }
+
+    fn path(p: &str) -> FieldPath {
+        FieldPath::new(p.split('.').map(str::to_string))
+    }
+
+    fn present(p: &str) -> Cond {
+        Cond::Presence {
+            lhs: Term::Path(path(p)),
+            present: true,
+        }
+    }
+
+    fn quantified(all: bool, body: Cond) -> Cond {
+        Cond::Quantified {
+            all,
+            var: "s".into(),
+            list: path("audience.segments"),
+            body: Box::new(body),
+        }
+    }
+
+    #[test]
+    fn all_and_any_range_over_list_elements() {
+        let t = tree("audience:\n  segments:\n    - name: a\n    - name: b\n      lookalike_of: a\n");
+        assert!(holds(&quantified(false, present("s.lookalike_of")), &t));
+        assert!(!holds(&quantified(true, present("s.lookalike_of")), &t));
+        assert!(holds(&quantified(true, present("s.name")), &t));
+    }
+
+    #[test]
+    fn list_on_the_left_matches_any_element() {
+        let t = tree("channels: [sms, email]\njurisdictions: [EU-FR]\n");
+        let is_email = Cond::Compare {
+            lhs: Term::Path(path("channel")),
+            op: CompareOp::Eq,
+            rhs: Term::Symbol("email".into()),
+        };
+        assert!(holds(&is_email, &t));
+        let eu: SymbolSet = ["EU".to_string()].into_iter().collect();
+        let in_eu = Cond::In {
+            lhs: Term::Path(path("jurisdiction")),
+            negated: false,
+            set: Arc::new(eu),
+        };
+        assert!(holds(&in_eu, &t));
+    }
+
+    #[test]
+    fn missing_fields_compare_false_and_are_absent() {
+        let t = tree("category: retail\n");
+        let lt = Cond::Compare {
+            lhs: Term::Path(path("audience.age.min")),
+            op: CompareOp::Lt,
+            rhs: Term::Number(18.0),
+        };
+        assert!(!holds(&lt, &t));
+        assert!(holds(
+            &Cond::Presence {
+                lhs: Term::Path(path("audience.age.min")),
+                present: false
+            },
+            &t
+        ));
+    }
 }
