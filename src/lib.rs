@@ -6,6 +6,7 @@
 pub mod campaign;
 pub mod check;
 pub mod compile;
+pub mod config;
 pub mod diag;
 pub mod eval;
 pub mod geo;
@@ -15,6 +16,32 @@ pub mod source;
 pub mod syntax;
 
 use std::path::PathBuf;
+
+/// Like [`policy_inputs`], falling back to the project configuration's
+/// `[policy]` section when no path or pack is given on the command line.
+pub fn policy_inputs_with(
+    paths: &[PathBuf],
+    packs: &[String],
+    config: Option<&config::Config>,
+) -> compile::Inputs {
+    match config {
+        Some(c)
+            if paths.is_empty()
+                && packs.is_empty()
+                && !(c.packs.is_empty() && c.policy_paths.is_empty()) =>
+        {
+            let mut inputs = compile::Inputs::default();
+            for path in &c.policy_paths {
+                inputs.add_path(path);
+            }
+            if !c.packs.is_empty() {
+                inputs.add_builtin(&c.packs);
+            }
+            inputs
+        }
+        _ => policy_inputs(paths, packs),
+    }
+}
 
 /// The policy inputs a command uses: the given paths; else `./policies` when
 /// it exists; else the built-in packs. `packs` picks shipped packs by name.

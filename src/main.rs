@@ -22,6 +22,40 @@ Exit codes:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Use this configuration file instead of the nearest scruple.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore scruple.toml.
+    #[arg(long, global = true, conflicts_with = "config")]
+    no_config: bool,
+}
+
+/// The project configuration, loaded once before the command runs.
+static PROJECT: std::sync::OnceLock<Option<scruple::config::Config>> = std::sync::OnceLock::new();
+
+fn project() -> Option<&'static scruple::config::Config> {
+    PROJECT.get().and_then(Option::as_ref)
+}
+
+/// Loads `--config FILE`, or the nearest scruple.toml unless `--no-config`.
+fn load_project(cli: &Cli) -> Result<Option<scruple::config::Config>, u8> {
+    if cli.no_config {
+        return Ok(None);
+    }
+    let path = match &cli.config {
+        Some(path) => Some(path.clone()),
+        None => std::env::current_dir()
+            .ok()
+            .and_then(|d| scruple::config::discover(&d)),
+    };
+    let Some(path) = path else { return Ok(None) };
+    match scruple::config::load(&path) {
+        Ok(config) => Ok(Some(config)),
+        Err(diags) => {
+            eprint_diags(&diags);
+            Err(2)
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -48,6 +82,15 @@ enum Command {
         rule: String,
         #[command(flatten)]
         policy: PolicyFlags,
+    },
+    /// Write a commented scruple.toml and an example campaign.
+    Init {
+        /// Directory to write into.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
     },
     /// Print a JSON Schema (for editor validation and completion).
     Schema {
@@ -76,14 +119,15 @@ struct PolicyFlags {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Campaign files, directories or glob patterns; `-` reads standard input.
-    #[arg(value_name = "CAMPAIGN", required = true)]
+    /// Campaign files, directories or glob patterns; `-` reads standard input
+    /// (default: the `[check] campaigns` globs of scruple.toml).
+    #[arg(value_name = "CAMPAIGN")]
     campaigns: Vec<String>,
     #[command(flatten)]
     policy: PolicyFlags,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    format: OutputFormat,
+    /// Output format [default: human, or `[check] format` of scruple.toml].
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
@@ -146,6 +190,12 @@ fn main() -> ExitCode {
             };
         }
     };
+    match load_project(&cli) {
+        Ok(config) => {
+            let _ = PROJECT.set(config);
+        }
+        Err(code) => return ExitCode::from(code),
+    }
     let code = match cli.command {
         Command::Compile(args) => cmd_compile(&args),
         Command::Graph { policy, format } => with_policy(&policy, |p| {
@@ -174,6 +224,19 @@ fn main() -> ExitCode {
                 }
             }
         }),
+        Command::Init { dir, force } => match scruple::config::init(&dir, force) {
+            Ok(written) => {
+                for path in written {
+                    eprintln!("wrote {}", path.display());
+                }
+                eprintln!("next: edit scruple.toml, then run `scruple check`");
+                0
+            }
+            Err(diag) => {
+                eprint_diags(&[*diag]);
+                2
+            }
+        },
         Command::Schema { which } => {
             match which {
                 SchemaKind::Campaign => print_out(scruple::campaign::CAMPAIGN_SCHEMA),
@@ -198,35 +261,66 @@ fn cmd_check(args: &CheckArgs) -> u8 {
         paths: args.policy.paths.clone(),
         packs: args.policy.packs.clone(),
     };
-    let (policy, diags) = compile::compile(inputs(&policy_args));
+    let (policy, diags) = compile_policy(&policy_args);
     eprint_diags(&diags);
     let Some(policy) = policy else {
         eprintln!("error: the policy has errors; fix them before checking campaigns (see `scruple compile`)");
         return 2;
     };
-    let (sources, invalid, usage) = scruple::check::read_inputs(&args.campaigns);
+    let config = project();
+    let deny_warnings = args.deny_warnings || config.is_some_and(|c| c.deny_warnings);
+    let campaigns: Vec<String> = if args.campaigns.is_empty() {
+        config.map(|c| c.campaigns.clone()).unwrap_or_default()
+    } else {
+        args.campaigns.clone()
+    };
+    if campaigns.is_empty() {
+        eprintln!("error: no campaigns to check\n\nName campaign files, directories or globs (`-` for stdin), or list them under `[check] campaigns` in scruple.toml (see `scruple init`).");
+        return 2;
+    }
+    let format = args
+        .format
+        .unwrap_or_else(|| match config.and_then(|c| c.format.as_deref()) {
+            Some("json") => OutputFormat::Json,
+            Some("sarif") => OutputFormat::Sarif,
+            Some("github") => OutputFormat::Github,
+            _ => OutputFormat::Human,
+        });
+    let (sources, invalid, usage) = scruple::check::read_inputs(&campaigns);
     let options = scruple::eval::Options {
         now: args.at.unwrap_or_else(jiff::Timestamp::now),
     };
     let mut run = scruple::check::run(&policy, sources, options);
     run.invalid.splice(0..0, invalid);
     run.usage = usage;
-    let text = match args.format {
+    let text = match format {
         OutputFormat::Human => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            scruple::render::human(&run, color, terminal_width(), args.deny_warnings)
+            scruple::render::human(&run, color, terminal_width(), deny_warnings)
         }
-        OutputFormat::Json => scruple::render::json::render(&run, &policy, args.deny_warnings),
+        OutputFormat::Json => scruple::render::json::render(&run, &policy, deny_warnings),
         OutputFormat::Sarif => scruple::render::sarif::render(&run, &policy),
         OutputFormat::Github => scruple::render::github::render(&run),
     };
     print_out(&text);
-    run.exit_code(args.deny_warnings)
+    run.exit_code(deny_warnings)
 }
 
 fn inputs(args: &PolicyArgs) -> Inputs {
-    scruple::policy_inputs(&args.paths, &args.packs)
+    scruple::policy_inputs_with(&args.paths, &args.packs, project())
+}
+
+/// Compiles the policy and applies scruple.toml's rule overrides.
+fn compile_policy(args: &PolicyArgs) -> (Option<Policy>, Vec<Diag>) {
+    let (mut policy, mut diags) = compile::compile(inputs(args));
+    if let (Some(p), Some(config)) = (policy.as_mut(), project()) {
+        diags.extend(config.apply(p));
+        if diags.iter().any(Diag::is_error) {
+            policy = None;
+        }
+    }
+    (policy, diags)
 }
 
 /// Renders diagnostics to stderr; colour only on a terminal and without NO_COLOR.
@@ -279,7 +373,7 @@ fn policy_exit(diags: &[Diag]) -> u8 {
 }
 
 fn cmd_compile(args: &PolicyArgs) -> u8 {
-    let (policy, diags) = compile::compile(inputs(args));
+    let (policy, diags) = compile_policy(args);
     eprint_diags(&diags);
     let code = policy_exit(&diags);
     if let Some(policy) = policy {
@@ -296,7 +390,7 @@ fn cmd_compile(args: &PolicyArgs) -> u8 {
 }
 
 fn with_policy(args: &PolicyArgs, run: impl FnOnce(&Policy) -> u8) -> u8 {
-    let (policy, diags) = compile::compile(inputs(args));
+    let (policy, diags) = compile_policy(args);
     eprint_diags(&diags);
     match policy {
         Some(policy) => run(&policy),

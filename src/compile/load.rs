@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::diag::{Diag, Label};
 use crate::source::{Source, SourceFile, Span};
@@ -16,11 +17,26 @@ pub enum Origin {
     Disk(PathBuf),
     /// The packs compiled into the binary.
     Builtin,
+    /// Files held in memory, such as a policy directory read from a git
+    /// revision by `scruple diff`.
+    Memory(Arc<MemoryTree>),
+}
+
+/// Policy files held in memory: logical path (relative to the tree's root,
+/// `/`-separated) → text. Each file is shown as `prefix` + its logical path,
+/// e.g. `HEAD~1:policies/gdpr.scruple`.
+#[derive(Debug, Default)]
+pub struct MemoryTree {
+    /// Prepended to logical paths to make display names.
+    pub prefix: String,
+    /// The files by logical path.
+    pub files: BTreeMap<String, String>,
 }
 
 /// The packs shipped in `policies/` as (logical path, text), compiled into
 /// the binary by `build.rs` so scruple works with no policy directory at hand.
-pub const BUILTIN_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+pub const BUILTIN_FILES: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
 
 /// Names of the shipped packs (top-level files of `policies/`).
 pub fn builtin_pack_names() -> Vec<&'static str> {
@@ -125,13 +141,22 @@ impl Inputs {
         }
     }
 
+    /// Adds files of an in-memory tree as roots; imports are resolved within
+    /// the tree.
+    pub fn add_memory(&mut self, tree: &Arc<MemoryTree>, roots: &[String]) {
+        for logical in roots {
+            self.roots
+                .push((Origin::Memory(Arc::clone(tree)), logical.clone()));
+        }
+    }
+
     /// Reads and parses every input and everything it imports.
     pub fn load(self) -> Loaded {
         let mut loaded = Loaded {
             files: Vec::new(),
             diags: self.diags,
         };
-        // (origin key, logical path) → index in `files`
+        // file key (see `file_key`) → index in `files`
         let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
         let mut origins: Vec<Origin> = Vec::new();
         let mut queue: Vec<(Origin, String, bool)> =
@@ -140,7 +165,7 @@ impl Inputs {
         while next < queue.len() {
             let (origin, logical, root) = queue[next].clone();
             next += 1;
-            let key = (origin_key(&origin), logical.clone());
+            let key = file_key(&origin, &logical);
             if let Some(&i) = index.get(&key) {
                 loaded.files[i].root |= root;
                 continue;
@@ -194,7 +219,7 @@ impl Inputs {
                     else {
                         continue;
                     };
-                    match index.get(&(origin_key(&origin), target.clone())) {
+                    match index.get(&file_key(&origin, &target)) {
                         Some(&j) => links.push((j, import.span)),
                         None => missing.push((target, import.path.span, import.path.value.clone())),
                     }
@@ -222,10 +247,22 @@ impl Inputs {
     }
 }
 
+/// Identifies a file across inputs: one file on disk reached from two roots
+/// (`policies/` and `policies/sets/x.scruple`) is loaded once.
+fn file_key(origin: &Origin, logical: &str) -> (String, String) {
+    if let Origin::Disk(dir) = origin {
+        if let Ok(path) = dir.join(logical).canonicalize() {
+            return ("disk".into(), path.display().to_string());
+        }
+    }
+    (origin_key(origin), logical.to_string())
+}
+
 fn origin_key(origin: &Origin) -> String {
     match origin {
         Origin::Disk(dir) => dir.display().to_string(),
         Origin::Builtin => "builtin".into(),
+        Origin::Memory(tree) => format!("memory:{}", tree.prefix),
     }
 }
 
@@ -293,6 +330,21 @@ fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Op
             let text = BUILTIN_FILES.iter().find(|(p, _)| *p == logical)?.1;
             Some(SourceFile::new(format!("builtin:{logical}"), text))
         }
+        Origin::Memory(tree) => match tree.files.get(logical) {
+            Some(text) => Some(SourceFile::new(
+                format!("{}{logical}", tree.prefix),
+                text.as_str(),
+            )),
+            // A missing import is reported where it is imported.
+            None if !root => None,
+            None => {
+                diags.push(Diag::error(
+                    "scruple::load::unreadable",
+                    format!("cannot read `{}{logical}`: no such file", tree.prefix),
+                ));
+                None
+            }
+        },
         Origin::Disk(dir) => {
             let path = dir.join(logical);
             let name = path.display().to_string();

@@ -215,6 +215,8 @@ pub struct CompiledRule {
     pub file: usize,
     /// The pack it belongs to (the file's policy name).
     pub pack: String,
+    /// Turned off by the project configuration, with the reason given there.
+    pub disabled: Option<String>,
     /// Applicability condition.
     pub when: Option<Cond>,
     /// Prerequisites (indexes into [`Policy::rules`], earlier in the order).

@@ -810,6 +810,7 @@ impl Resolver<'_> {
                 source: self.files[fi].source.clone(),
                 file: fi,
                 pack: pack_name(&self.files[fi]),
+                disabled: None,
                 when,
                 requires,
                 check,

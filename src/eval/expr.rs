@@ -250,7 +250,8 @@ mod tests {
 
     #[test]
     fn all_and_any_range_over_list_elements() {
-        let t = tree("audience:\n  segments:\n    - name: a\n    - name: b\n      lookalike_of: a\n");
+        let t =
+            tree("audience:\n  segments:\n    - name: a\n    - name: b\n      lookalike_of: a\n");
         assert!(holds(&quantified(false, present("s.lookalike_of")), &t));
         assert!(!holds(&quantified(true, present("s.lookalike_of")), &t));
         assert!(holds(&quantified(true, present("s.name")), &t));

@@ -120,6 +120,11 @@ fn check_with(
     // Outcome per rule index: true when it failed or was skipped.
     let mut failed = vec![false; policy.rules.len()];
     for (index, rule) in policy.rules.iter().enumerate() {
+        // Disabled in scruple.toml: not run, and counts as passing for the
+        // rules that require it.
+        if rule.disabled.is_some() {
+            continue;
+        }
         if let Some(when) = &rule.when {
             if !expr::holds(when, &campaign.tree) {
                 continue;

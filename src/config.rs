@@ -1,0 +1,419 @@
+//! Project configuration: `scruple.toml`, found by walking up from the
+//! working directory (documented in `docs/config.md`).
+//!
+//! It says which packs and policy paths apply, overrides rule severities,
+//! turns rules off (each with a required reason, so the decision is on
+//! record), names the campaign globs `scruple check` uses when given none,
+//! and sets the default output format.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::compile::Policy;
+use crate::diag::{did_you_mean, Diag, Severity};
+use crate::source::{Source, SourceFile, Span};
+
+/// File name looked for.
+pub const FILE_NAME: &str = "scruple.toml";
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    policy: RawPolicy,
+    #[serde(default)]
+    check: RawCheck,
+    #[serde(default)]
+    rules: BTreeMap<Spanned<String>, Spanned<RawRule>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    #[serde(default)]
+    packs: Vec<Spanned<String>>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    #[serde(default)]
+    campaigns: Vec<Spanned<String>>,
+    format: Option<Spanned<String>>,
+    #[serde(default)]
+    deny_warnings: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    disabled: Option<Spanned<bool>>,
+    reason: Option<Spanned<String>>,
+}
+
+/// A rule override from `[rules.ID]`.
+#[derive(Clone, Debug)]
+pub struct RuleOverride {
+    /// The rule id and where it is written.
+    pub id: String,
+    /// Span of the `[rules.ID]` key.
+    pub span: Span,
+    /// New severity.
+    pub severity: Option<(Severity, Span)>,
+    /// Turned off, with the reason.
+    pub disabled: Option<String>,
+}
+
+/// A loaded `scruple.toml`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file's text.
+    pub source: Source,
+    /// Directory the file is in; relative paths are resolved from here.
+    pub dir: PathBuf,
+    /// Shipped packs to use.
+    pub packs: Vec<String>,
+    /// Policy files or directories (resolved).
+    pub policy_paths: Vec<PathBuf>,
+    /// Campaign globs (resolved against `dir`).
+    pub campaigns: Vec<String>,
+    /// Default output format of `check`.
+    pub format: Option<String>,
+    /// Default for `--deny-warnings`.
+    pub deny_warnings: bool,
+    /// Rule overrides.
+    pub rules: Vec<RuleOverride>,
+}
+
+/// Finds `scruple.toml` in `start` or the nearest ancestor.
+pub fn discover(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+const FORMATS: [&str; 4] = ["human", "json", "sarif", "github"];
+
+fn span(range: std::ops::Range<usize>) -> Span {
+    Span::new(range.start, range.end)
+}
+
+/// Reads and validates a configuration file.
+pub fn load(path: &Path) -> Result<Config, Vec<Diag>> {
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    let name = shown.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diag::error(
+            "scruple::config::unreadable",
+            format!("cannot read `{name}`: {e}"),
+        )
+        .with_help(
+            "check the path and its permissions, or run without a configuration file (--no-config)",
+        )]
+    })?;
+    let source = SourceFile::new(name, text);
+    parse(&source, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// Parses configuration text; `dir` resolves relative paths.
+pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
+    let raw: RawConfig = toml::from_str(&source.text).map_err(|e| vec![toml_error(source, &e)])?;
+    let mut diags = Vec::new();
+    let resolve = |p: &str| -> PathBuf {
+        let path = Path::new(p);
+        if path.is_absolute() || dir.as_os_str().is_empty() {
+            path.to_path_buf()
+        } else {
+            dir.join(path)
+        }
+    };
+    if let Some(format) = &raw.check.format {
+        if !FORMATS.contains(&format.get_ref().as_str()) {
+            let help = match did_you_mean(format.get_ref(), FORMATS) {
+                Some(near) => format!("did you mean `{near}`? formats: {}", FORMATS.join(", ")),
+                None => format!("formats: {}", FORMATS.join(", ")),
+            };
+            diags.push(
+                Diag::error(
+                    "scruple::config::bad_value",
+                    format!("unknown output format `{}`", format.get_ref()),
+                )
+                .with_label(source, span(format.span()), "not a format")
+                .with_help(help),
+            );
+        }
+    }
+    let mut rules = Vec::new();
+    for (id, rule) in &raw.rules {
+        let id_span = span(id.span());
+        let rule_ref = rule.get_ref();
+        let severity = match &rule_ref.severity {
+            None => None,
+            Some(s) => match s.get_ref().as_str() {
+                "error" => Some((Severity::Error, span(s.span()))),
+                "warning" => Some((Severity::Warning, span(s.span()))),
+                "info" => Some((Severity::Info, span(s.span()))),
+                other => {
+                    diags.push(
+                        Diag::error(
+                            "scruple::config::bad_value",
+                            format!("unknown severity `{other}`"),
+                        )
+                        .with_label(source, span(s.span()), "not a severity")
+                        .with_help("severities are `error`, `warning` and `info`"),
+                    );
+                    None
+                }
+            },
+        };
+        let disabled = match (&rule_ref.disabled, &rule_ref.reason) {
+            (Some(d), Some(reason)) if *d.get_ref() && !reason.get_ref().trim().is_empty() => {
+                Some(reason.get_ref().clone())
+            }
+            (Some(d), _) if *d.get_ref() => {
+                diags.push(
+                    Diag::error("scruple::config::missing_reason", format!("rule `{}` is disabled without a reason", id.get_ref()))
+                        .with_label(source, span(d.span()), "disabled here")
+                        .with_help("add `reason = \"…\"`: turning a rule off is a decision someone must be able to read later"),
+                );
+                None
+            }
+            _ => None,
+        };
+        rules.push(RuleOverride {
+            id: id.get_ref().clone(),
+            span: id_span,
+            severity,
+            disabled,
+        });
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Config {
+        source: source.clone(),
+        dir: dir.to_path_buf(),
+        packs: raw
+            .policy
+            .packs
+            .iter()
+            .map(|p| p.get_ref().clone())
+            .collect(),
+        policy_paths: raw
+            .policy
+            .paths
+            .iter()
+            .map(|p| resolve(p.get_ref()))
+            .collect(),
+        campaigns: raw
+            .check
+            .campaigns
+            .iter()
+            .map(|g| resolve(g.get_ref()).to_string_lossy().into_owned())
+            .collect(),
+        format: raw.check.format.map(|f| f.into_inner()),
+        deny_warnings: raw.check.deny_warnings,
+        rules,
+    })
+}
+
+/// A TOML error as a diagnostic; unknown keys get "did you mean".
+fn toml_error(source: &Source, err: &toml::de::Error) -> Diag {
+    let message = err.message().trim().to_string();
+    let at = err.span().map_or(Span::default(), span);
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
+        let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let help = match did_you_mean(key, allowed.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None if allowed.is_empty() => "see docs/config.md for the keys".into(),
+            None => format!("allowed keys here: {}", allowed.join(", ")),
+        };
+        return Diag::error(
+            "scruple::config::unknown_key",
+            format!("unknown key `{key}`"),
+        )
+        .with_label(source, at, "not a known key")
+        .with_help(help);
+    }
+    Diag::error(
+        "scruple::config::syntax",
+        format!("invalid scruple.toml: {message}"),
+    )
+    .with_label(source, at, "here")
+    .with_help("see docs/config.md for the file format")
+}
+
+impl Config {
+    /// Applies severity overrides and disabled rules to a compiled policy.
+    /// Overrides naming no rule are errors (a typo would otherwise silently
+    /// keep a rule on).
+    pub fn apply(&self, policy: &mut Policy) -> Vec<Diag> {
+        let mut diags = Vec::new();
+        for o in &self.rules {
+            let Some(rule) = policy.rules.iter_mut().find(|r| r.id == o.id) else {
+                let ids: Vec<String> = policy.rules.iter().map(|r| r.id.clone()).collect();
+                let help = match did_you_mean(&o.id, ids.iter().map(String::as_str)) {
+                    Some(near) => {
+                        format!("did you mean `{near}`? `scruple rules` lists every rule")
+                    }
+                    None => "`scruple rules` lists every rule".into(),
+                };
+                diags.push(
+                    Diag::error(
+                        "scruple::config::unknown_rule",
+                        format!("`[rules.{}]` names no rule of the policy", o.id),
+                    )
+                    .with_label(&self.source, o.span, "no such rule")
+                    .with_help(help),
+                );
+                continue;
+            };
+            if let Some((severity, _)) = o.severity {
+                rule.severity = severity;
+            }
+            if let Some(reason) = &o.disabled {
+                rule.disabled = Some(reason.clone());
+            }
+        }
+        diags
+    }
+}
+
+/// The commented starter file `scruple init` writes.
+pub const STARTER: &str = r#"# scruple configuration. Found by walking up from the working directory.
+# Reference: docs/config.md
+
+[policy]
+# Shipped packs to apply (all of them when both lists are empty):
+# baseline, gdpr, dsa, ccpa, can-spam, bulk-sender, special-ad-categories
+packs = ["baseline", "gdpr", "bulk-sender"]
+# Your own policy files or directories, relative to this file.
+# paths = ["policies"]
+
+[check]
+# Campaigns `scruple check` reads when you name none.
+campaigns = ["campaigns/**/*.yaml"]
+# Default output: human, json, sarif or github.
+format = "human"
+# Fail on warnings too.
+deny_warnings = false
+
+# Per-rule overrides. A disabled rule needs a reason, kept on record.
+# [rules.baseline_email_frequency_cap]
+# severity = "error"
+#
+# [rules.baseline_quiet_hours]
+# disabled = true
+# reason = "We only send transactional SMS; marketing never goes out by SMS."
+"#;
+
+/// The example campaign `scruple init` writes next to the configuration.
+pub const STARTER_CAMPAIGN: &str = include_str!("../examples/campaigns/spring-sale.yaml");
+
+/// `scruple init`: writes a commented `scruple.toml` and an example campaign
+/// under `dir`. Existing files are kept unless `force`. Returns what it wrote.
+pub fn init(dir: &Path, force: bool) -> Result<Vec<PathBuf>, Box<Diag>> {
+    let files = [
+        (dir.join(FILE_NAME), STARTER),
+        (dir.join("campaigns").join("example.yaml"), STARTER_CAMPAIGN),
+    ];
+    if !force {
+        if let Some((existing, _)) = files.iter().find(|(p, _)| p.exists()) {
+            return Err(Box::new(
+                Diag::error(
+                    "scruple::init::exists",
+                    format!("`{}` already exists", existing.display()),
+                )
+                .with_help("keep it, or run `scruple init --force` to overwrite"),
+            ));
+        }
+    }
+    let mut written = Vec::new();
+    for (path, text) in files {
+        let result = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, text));
+        if let Err(e) = result {
+            return Err(Box::new(
+                Diag::error(
+                    "scruple::init::write",
+                    format!("cannot write `{}`: {e}", path.display()),
+                )
+                .with_help("check the directory's permissions"),
+            ));
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Config, Vec<Diag>> {
+        parse(&SourceFile::new("scruple.toml", text), Path::new(""))
+    }
+
+    #[test]
+    fn starter_file_parses() {
+        let config = parse_text(STARTER).unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(config.packs, ["baseline", "gdpr", "bulk-sender"]);
+        assert_eq!(config.campaigns, ["campaigns/**/*.yaml"]);
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_near_one() {
+        let diags = parse_text("[check]\ncampaign = [\"x\"]\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(diags[0].code, "scruple::config::unknown_key");
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .unwrap_or("")
+                .contains("`campaigns`"),
+            "{:?}",
+            diags[0].help
+        );
+        assert_eq!(
+            diags[0].labels[0].source.slice(diags[0].labels[0].span),
+            "campaign"
+        );
+    }
+
+    #[test]
+    fn disabling_needs_a_reason() {
+        let diags = parse_text("[rules.x]\ndisabled = true\n")
+            .err()
+            .unwrap_or_default();
+        assert_eq!(diags[0].code, "scruple::config::missing_reason");
+        assert!(parse_text("[rules.x]\ndisabled = true\nreason = \"only SMS\"\n").is_ok());
+    }
+
+    #[test]
+    fn bad_severity_and_format_are_reported_together() {
+        let diags = parse_text("[check]\nformat = \"jsn\"\n[rules.x]\nseverity = \"fatal\"\n")
+            .err()
+            .unwrap_or_default();
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["scruple::config::bad_value", "scruple::config::bad_value"]
+        );
+    }
+}
