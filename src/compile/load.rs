@@ -92,7 +92,7 @@ impl Inputs {
                         format!("no `.scruple` files in `{}`", path.display()),
                     )
                     .with_help(
-                        "point --policy at a directory of policy files or a single `.scruple` file",
+                        "give a directory of policy files or a single `.scruple` file (with `--policy` for commands that take campaigns)",
                     ),
                 );
             }
@@ -197,7 +197,7 @@ impl Inputs {
                                     format!("import `{}` leaves the policy directory", import.path.value),
                                 )
                                 .with_label(&loaded.files[i].source, import.path.span, reason)
-                                .with_help("imports are resolved relative to the importing file and must stay inside the policy directory; copy the file in, or load it with another --policy"),
+                                .with_help("imports are resolved relative to the importing file and must stay inside the policy directory; copy the file in, or pass it to scruple as another policy path"),
                             ),
                         }
                     }

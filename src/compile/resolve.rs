@@ -68,6 +68,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         purposes: BTreeMap::new(),
         tables: BTreeMap::new(),
         rules: Vec::new(),
+        rule_index: HashMap::new(),
         flat: HashMap::new(),
         skipped_rules,
         suggested: BTreeSet::new(),
@@ -159,6 +160,8 @@ struct Resolver<'a> {
     purposes: BTreeMap<String, (usize, ast::PurposeDecl)>,
     tables: BTreeMap<String, (usize, ast::TableDecl)>,
     rules: Vec<(usize, Arc<ast::RuleDecl>)>,
+    /// Rule id → index in `rules`.
+    rule_index: HashMap<String, usize>,
     flat: HashMap<String, Arc<SymbolSet>>,
     /// Ids of rules dropped by lowering errors (already reported).
     skipped_rules: BTreeSet<String>,
@@ -258,13 +261,13 @@ impl Resolver<'_> {
                         }
                     }
                     Item::Rule(decl) => {
-                        if let Some((f, d)) =
-                            self.rules.iter().find(|(_, d)| d.id.name == decl.id.name)
-                        {
-                            let first = (*f, d.id.span);
+                        if let Some(&i) = self.rule_index.get(&decl.id.name) {
+                            let first = (self.rules[i].0, self.rules[i].1.id.span);
                             self.duplicate("rule", &decl.id, fi, first);
                         } else {
                             self.node(NodeKind::Rule, &decl.id.name, Some(fi));
+                            self.rule_index
+                                .insert(decl.id.name.clone(), self.rules.len());
                             self.rules.push((fi, Arc::new((**decl).clone())));
                         }
                     }
@@ -385,7 +388,7 @@ impl Resolver<'_> {
                 self.link_expr(from, when, fi);
             }
             for req in &decl.requires {
-                if self.rules.iter().any(|(_, d)| d.id.name == req.name) {
+                if self.rule_index.contains_key(&req.name) {
                     let to = self.node(NodeKind::Rule, &req.name, None);
                     self.edge(from, to, EdgeKind::Requires, fi, req.span);
                 } else if self.skipped_rules.contains(&req.name) {
@@ -558,15 +561,23 @@ impl Resolver<'_> {
         let sccs = petgraph::algo::tarjan_scc(&self.graph);
         for scc in sccs {
             let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
-            let edges: Vec<(NodeIndex, NodeIndex, GraphEdge)> = self
-                .graph
-                .edge_references()
-                .filter(|e| members.contains(&e.source()) && members.contains(&e.target()))
-                .map(|e| (e.source(), e.target(), e.weight().clone()))
-                .collect();
-            if edges.is_empty() {
+            // The component's own edges, in the order they were added. Only
+            // the members' outgoing edges are visited: scanning every edge
+            // of the graph for every component would be quadratic.
+            let mut own: Vec<(usize, NodeIndex, NodeIndex, GraphEdge)> = Vec::new();
+            for &node in &scc {
+                for e in self.graph.edges(node) {
+                    if members.contains(&e.target()) {
+                        own.push((e.id().index(), e.source(), e.target(), e.weight().clone()));
+                    }
+                }
+            }
+            if own.is_empty() {
                 continue;
             }
+            own.sort_by_key(|e| e.0);
+            let edges: Vec<(NodeIndex, NodeIndex, GraphEdge)> =
+                own.into_iter().map(|(_, s, t, w)| (s, t, w)).collect();
             // Walk the cycle from its smallest node so the message reads in order.
             let start = members
                 .iter()
@@ -802,7 +813,7 @@ impl Resolver<'_> {
             let requires = decl
                 .requires
                 .iter()
-                .filter_map(|r| self.rules.iter().position(|(_, d)| d.id.name == r.name))
+                .filter_map(|r| self.rule_index.get(&r.name).copied())
                 .collect();
             out.push(CompiledRule {
                 id: decl.id.name.clone(),

@@ -58,7 +58,7 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
         let label = if text.is_empty() {
             "this file is empty"
         } else {
-            "only comments from here on: no declarations in this file"
+            "this file holds only comments"
         };
         cx.diags.push(
             Diag::error("scruple::parse::empty", "policy file declares nothing")
@@ -83,14 +83,14 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
 /// pest skips implicit whitespace (and comments) before trying an optional or
 /// repeated part, and keeps what it skipped in the pair even when that part is
 /// absent: the pair of `when a == b` ends at the next statement. Only literal
-/// punctuation (`]`, `}`, `)`) and trivia can follow the last inner pair, so
-/// the span is cut after the last punctuation found there.
+/// punctuation (`]`, `}`, `)`) and trivia can follow the last inner pair
+/// (itself trimmed), so the span is cut after the last punctuation found there.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     let Some(last) = pair.clone().into_inner().last() else {
         return Span::new(s.start(), s.end());
     };
-    let from = last.as_span().end();
+    let from = span_of(&last).end as usize;
     let tail = s.get_input().get(from..s.end()).unwrap_or("");
     let mut end = from;
     let mut chars = tail.char_indices().peekable();
@@ -841,7 +841,7 @@ impl Lowerer<'_> {
                         "this regular expression does not compile".into(),
                         pattern.span,
                         &first_line(&err.to_string()),
-                        "check the pattern's syntax (Rust regex syntax; in a policy string, write a backslash as `\\\\`)",
+                        "patterns use Rust regex syntax; inside a policy string each regex backslash is written twice, as in `\\\\d` for a digit",
                     );
                     return None;
                 }

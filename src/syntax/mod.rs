@@ -7,6 +7,7 @@
 
 pub mod ast;
 mod lower;
+pub mod print;
 
 use pest::Parser as _;
 
@@ -141,10 +142,16 @@ fn syntax_error(source: &Source, err: &pest::error::Error<Rule>) -> Diag {
             .with_label(source, Span::new(at, line_end), "no closing `\"` on this line")
             .with_help("end the string with `\"` on the same line; inside a string, write a quote as `\\\"` and a line break as `\\n`");
     }
-    let expected = match &err.variant {
+    let mut expected = match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
+    // pest names rules, not literal punctuation: after `set NAME` only the
+    // optional description is reported, though `=` is what is usually missing.
+    let mut last_words = text[..at].split_whitespace().rev();
+    if positives == [Rule::string] && last_words.nth(1) == Some("set") {
+        expected = "`=` or a quoted description".into();
+    }
     let (message, label, span) = if found.is_empty() {
         // Point just after the last thing written: a label past the final
         // newline would not be shown.
@@ -163,7 +170,7 @@ fn syntax_error(source: &Source, err: &pest::error::Error<Rule>) -> Diag {
     };
     Diag::error("scruple::parse::syntax", message)
         .with_label(source, span, label)
-        .with_help(help_for(&expected, found))
+        .with_help(help_for(&expected, found, text[..at].trim_end()))
 }
 
 /// The word or symbol starting at `at`, for "found …".
@@ -179,16 +186,24 @@ fn found_token(text: &str, at: usize) -> &str {
     rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
 }
 
-fn help_for(expected: &str, found: &str) -> String {
+fn help_for(expected: &str, found: &str, before: &str) -> String {
     let is_word = found.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
     let keyword = |w: &str| DECLARATION_WORDS.contains(&w) || STATEMENT_WORDS.contains(&w);
     let mut help = String::new();
+    if expected.starts_with("`=`") {
+        return "declare a set as `set name = [a, b]` or `set name \"description\" = [a, b]`"
+            .into();
+    }
     if expected.contains("rule statement") && DECLARATION_WORDS.contains(&found) {
         return format!(
             "the rule before this `{found}` is not closed: add `}}` after its last statement"
         );
     }
-    if expected.contains("a name") && is_word && (keyword(found) || is_reserved(found)) {
+    if matches!(found, "present" | "absent") && before.ends_with(" not") {
+        return "to test that a field is missing, write `is absent`; for the opposite, `is present`"
+            .into();
+    }
+    if expected == "a name" && (keyword(found) || is_reserved(found)) {
         return format!(
             "`{found}` is a reserved word and cannot be used as a name; pick another name"
         );
