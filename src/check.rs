@@ -179,6 +179,16 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Loads every source and checks the loaded campaigns together (as one
 /// calendar for frequency caps).
 pub fn run(policy: &Policy, sources: Vec<Source>, options: Options) -> CheckRun {
+    run_keeping(policy, sources, options).0
+}
+
+/// Like [`run`], and also returns the loaded campaigns (in the order of
+/// `CheckRun::reports`), for renderers that show more than the findings.
+pub fn run_keeping(
+    policy: &Policy,
+    sources: Vec<Source>,
+    options: Options,
+) -> (CheckRun, Vec<Campaign>) {
     let mut run = CheckRun::default();
     let mut campaigns: Vec<Campaign> = Vec::new();
     for source in sources {
@@ -191,5 +201,5 @@ pub fn run(policy: &Policy, sources: Vec<Source>, options: Options) -> CheckRun 
         }
     }
     run.reports = eval::check_all(policy, &campaigns, options);
-    run
+    (run, campaigns)
 }

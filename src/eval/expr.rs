@@ -52,15 +52,7 @@ fn eval<'a>(cond: &'a Cond, root: &'a Node, scope: &mut Scope<'a>) -> bool {
             list,
             body,
         } => {
-            // Iterate the elements of the lists the path reaches (a scalar
-            // or map at the end counts as a single element).
-            let items: Vec<&'a Node> = resolve(list, root, scope)
-                .into_iter()
-                .flat_map(|node| match &node.value {
-                    Value::List(elements) => elements.iter().collect::<Vec<_>>(),
-                    _ => vec![node],
-                })
-                .collect();
+            let items = elements(list, root, scope);
             let test = |item: &'a Node, scope: &mut Scope<'a>| {
                 scope.push((var.as_str(), item));
                 let result = eval(body, root, scope);
@@ -74,6 +66,18 @@ fn eval<'a>(cond: &'a Cond, root: &'a Node, scope: &mut Scope<'a>) -> bool {
             }
         }
     }
+}
+
+/// The elements a quantifier ranges over: the elements of the lists the path
+/// reaches (a scalar or map at the end counts as a single element).
+fn elements<'a>(list: &FieldPath, root: &'a Node, scope: &Scope<'a>) -> Vec<&'a Node> {
+    resolve(list, root, scope)
+        .into_iter()
+        .flat_map(|node| match &node.value {
+            Value::List(elements) => elements.iter().collect::<Vec<_>>(),
+            _ => vec![node],
+        })
+        .collect()
 }
 
 /// A value to compare: a campaign node's scalar, or a policy constant.
@@ -201,15 +205,94 @@ fn compare(left: &Val<'_>, op: CompareOp, right: &Val<'_>) -> bool {
     }
 }
 
-/// The first campaign node a condition reads that exists, for labelling a
-/// failed `ensure`.
-pub fn witness<'a>(cond: &Cond, root: &'a Node) -> Option<(&'a Node, FieldPath)> {
+/// The part of a failed condition to blame: the first conjunct of an `and`
+/// that does not hold (recursively), or the first alternative of a negated
+/// `or` that does hold; any other condition is its own culprit. So a failed
+/// `a is present and b is present` is blamed on `b` when only `b` is missing.
+pub fn culprit<'c>(cond: &'c Cond, root: &Node) -> &'c Cond {
+    match cond {
+        Cond::And(parts) => parts
+            .iter()
+            .find(|c| !holds(c, root))
+            .map_or(cond, |c| culprit(c, root)),
+        Cond::Not(inner) => match inner.as_ref() {
+            Cond::Or(parts) => parts.iter().find(|c| holds(c, root)).unwrap_or(cond),
+            _ => cond,
+        },
+        _ => cond,
+    }
+}
+
+/// The first campaign node read by the culprit of a failed condition (see
+/// [`culprit`]) that exists, for labelling a failed `ensure`. When the
+/// culprit is a quantifier decided by one element (`not (any s in L
+/// satisfies B)`, `all s in L satisfies B`), that element's field is the
+/// witness, shown as `L[i].field`.
+pub fn witness<'a>(cond: &'a Cond, root: &'a Node) -> Option<(&'a Node, FieldPath)> {
+    let culprit = culprit(cond, root);
+    if let Some(found) = element_witness(culprit, root) {
+        return Some(found);
+    }
     let mut paths = Vec::new();
-    cond.paths(&mut paths);
+    culprit.paths(&mut paths);
     let scope = Vec::new();
     paths
         .into_iter()
         .find_map(|p| resolve(&p, root, &scope).first().map(|n| (*n, p.clone())))
+}
+
+/// The element deciding a failed `not (any …)` or `all …`, and the first
+/// field of it the body reads (or the element itself).
+fn element_witness<'a>(cond: &'a Cond, root: &'a Node) -> Option<(&'a Node, FieldPath)> {
+    let (list, var, body, decides) = match cond {
+        Cond::Not(inner) => match inner.as_ref() {
+            Cond::Quantified {
+                all: false,
+                var,
+                list,
+                body,
+            } => (list, var, body, true),
+            _ => return None,
+        },
+        Cond::Quantified {
+            all: true,
+            var,
+            list,
+            body,
+        } => (list, var, body, false),
+        _ => return None,
+    };
+    let empty = Vec::new();
+    let items = elements(list, root, &empty);
+    let (index, item) = items.iter().enumerate().find(|(_, item)| {
+        let mut scope = vec![(var.as_str(), **item)];
+        eval(body, root, &mut scope) == decides
+    })?;
+    // `L[i]`, when the path reaches a single list.
+    let mut shown = list.segments.clone();
+    let single_list =
+        matches!(resolve(list, root, &empty).as_slice(), [n] if matches!(n.value, Value::List(_)));
+    if let (true, Some(last)) = (single_list, shown.last_mut()) {
+        last.push_str(&format!("[{index}]"));
+    }
+    let scope = vec![(var.as_str(), *item)];
+    let mut paths = Vec::new();
+    body.paths(&mut paths);
+    let field = paths.iter().find_map(|p| {
+        let node = resolve(p, root, &scope).into_iter().next()?;
+        let rest = match p.segments.first() {
+            Some(first) if first == var => &p.segments[1..],
+            _ => return None,
+        };
+        Some((node, rest.to_vec()))
+    });
+    Some(match field {
+        Some((node, rest)) => {
+            shown.extend(rest);
+            (node, FieldPath { segments: shown })
+        }
+        None => (*item, FieldPath { segments: shown }),
+    })
 }
 
 #[cfg(test)]
@@ -291,5 +374,45 @@ mod tests {
             },
             &t
         ));
+    }
+
+    #[test]
+    fn witness_blames_the_failing_part() {
+        let t = tree("audience:\n  age: { min: 18, max: 35 }\n");
+        let bound = |field: &str, op, limit| {
+            Cond::Or(vec![
+                Cond::Presence {
+                    lhs: Term::Path(path(field)),
+                    present: false,
+                },
+                Cond::Compare {
+                    lhs: Term::Path(path(field)),
+                    op,
+                    rhs: Term::Number(limit),
+                },
+            ])
+        };
+        let range = Cond::And(vec![
+            bound("audience.age.min", CompareOp::Le, 18.0),
+            bound("audience.age.max", CompareOp::Ge, 65.0),
+        ]);
+        assert!(!holds(&range, &t));
+        let (node, p) = witness(&range, &t).expect("a witness");
+        assert_eq!(p.dotted(), "audience.age.max");
+        assert_eq!(node.as_i64(), Some(35));
+    }
+
+    #[test]
+    fn witness_of_a_quantifier_is_the_deciding_element() {
+        let t =
+            tree("audience:\n  segments:\n    - name: a\n    - name: b\n      lookalike_of: a\n");
+        let none = Cond::Not(Box::new(quantified(false, present("s.lookalike_of"))));
+        assert!(!holds(&none, &t));
+        let (node, p) = witness(&none, &t).expect("a witness");
+        assert_eq!(p.dotted(), "audience.segments[1].lookalike_of");
+        assert_eq!(node.as_str(), Some("a"));
+        let every = quantified(true, present("s.lookalike_of"));
+        let (_, p) = witness(&every, &t).expect("a witness");
+        assert_eq!(p.dotted(), "audience.segments[0]");
     }
 }

@@ -211,6 +211,33 @@ pub struct CampaignReport {
     pub findings: Vec<Finding>,
     /// Other diagnostics (unknown purposes, …).
     pub diagnostics: Vec<Diag>,
+    /// How each rule of the policy turned out, indexed like `Policy::rules`.
+    pub outcomes: Vec<RuleOutcome>,
+}
+
+/// How one rule turned out for one campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleOutcome {
+    /// Disabled in scruple.toml: not run.
+    Disabled,
+    /// Its `when` does not hold for the campaign: not run.
+    NotApplicable,
+    /// Not run because a prerequisite was violated or skipped.
+    Skipped,
+    /// Ran and found nothing.
+    Passed,
+    /// Fired, and a valid waiver accepts its violations.
+    Waived,
+    /// Fired, and no valid waiver covers it.
+    Violated,
+}
+
+impl RuleOutcome {
+    /// True when rules requiring this one are skipped (a waived violation
+    /// is accepted, so it does not block them).
+    pub fn blocks_dependents(self) -> bool {
+        matches!(self, RuleOutcome::Skipped | RuleOutcome::Violated)
+    }
 }
 
 impl CampaignReport {

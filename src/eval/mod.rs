@@ -17,7 +17,7 @@ use crate::campaign::Campaign;
 use crate::compile::Policy;
 use crate::diag::{did_you_mean, Diag};
 
-pub use finding::{CampaignReport, Finding, Status, Vars, Violation, WaiverInfo};
+pub use finding::{CampaignReport, Finding, RuleOutcome, Status, Vars, Violation, WaiverInfo};
 
 /// What evaluation needs besides the policy and the campaign.
 #[derive(Clone, Copy, Debug)]
@@ -117,12 +117,13 @@ fn check_with(
     };
     let waivers = waivers::validate(policy, campaign, options);
     let mut findings = Vec::new();
-    // Outcome per rule index: true when it failed or was skipped.
-    let mut failed = vec![false; policy.rules.len()];
+    // Outcome per rule index, in policy order.
+    let mut outcomes = vec![RuleOutcome::NotApplicable; policy.rules.len()];
     for (index, rule) in policy.rules.iter().enumerate() {
         // Disabled in scruple.toml: not run, and counts as passing for the
         // rules that require it.
         if rule.disabled.is_some() {
+            outcomes[index] = RuleOutcome::Disabled;
             continue;
         }
         if let Some(when) = &rule.when {
@@ -133,17 +134,21 @@ fn check_with(
         if let Some(&prereq) = rule
             .requires
             .iter()
-            .find(|&&r| failed.get(r) == Some(&true))
+            .find(|&&r| outcomes.get(r).is_some_and(|o| o.blocks_dependents()))
         {
-            failed[index] = true;
+            outcomes[index] = RuleOutcome::Skipped;
             findings.push(Finding::skipped(rule, campaign, &policy.rules[prereq]));
             continue;
         }
         let violations = rules::run(rule, &cx);
         // A waived violation is accepted, so rules that require it still run.
-        if !violations.is_empty() && !waivers.covers(&rule.id) {
-            failed[index] = true;
-        }
+        outcomes[index] = if violations.is_empty() {
+            RuleOutcome::Passed
+        } else if waivers.covers(&rule.id) {
+            RuleOutcome::Waived
+        } else {
+            RuleOutcome::Violated
+        };
         findings.extend(
             violations
                 .into_iter()
@@ -157,6 +162,7 @@ fn check_with(
         id: campaign.model.id.value.clone(),
         findings,
         diagnostics,
+        outcomes,
     }
 }
 

@@ -3,13 +3,14 @@
 
 pub mod github;
 pub mod json;
+pub mod report;
 pub mod sarif;
 
 use serde::Serialize;
 
 use crate::check::CheckRun;
 use crate::diag::{render_human, Diag, Severity};
-use crate::eval::Status;
+use crate::eval::{Finding, Status};
 use crate::source::{Source, Span};
 
 /// Human output: each finding as a diagnostic, then a summary line.
@@ -65,19 +66,26 @@ pub fn summarize(run: &CheckRun, deny_warnings: bool) -> Summary {
             s.failed += 1;
         }
         for f in &report.findings {
-            match (&f.status, f.severity) {
-                (Status::Skipped { .. }, _) => s.skipped += 1,
-                (Status::Waived(_), _) => s.waived += 1,
-                (_, Severity::Error) => s.errors += 1,
-                (_, Severity::Warning) => s.warnings += 1,
-                (_, Severity::Info) => s.infos += 1,
-            }
+            s.count(f);
         }
     }
     s
 }
 
-fn plural(n: usize, word: &str) -> String {
+impl Summary {
+    /// Adds one finding to the finding tallies.
+    pub fn count(&mut self, f: &Finding) {
+        match (&f.status, f.severity) {
+            (Status::Skipped { .. }, _) => self.skipped += 1,
+            (Status::Waived(_), _) => self.waived += 1,
+            (_, Severity::Error) => self.errors += 1,
+            (_, Severity::Warning) => self.warnings += 1,
+            (_, Severity::Info) => self.infos += 1,
+        }
+    }
+}
+
+pub(crate) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("{n} {word}")
     } else {

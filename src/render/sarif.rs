@@ -22,8 +22,39 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
+/// A file name as a URI reference (SARIF `artifactLocation.uri`):
+/// backslashes become `/`, and every byte a URI path may not hold is
+/// percent-encoded (`<stdin>` becomes `%3Cstdin%3E`, a space `%20`). Shipped
+/// packs keep their `builtin:` prefix, which reads as a URI scheme.
 fn uri(file: &str) -> String {
-    file.replace('\\', "/")
+    let mut out = String::with_capacity(file.len());
+    for byte in file.replace('\\', "/").bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+            | b':'
+            | b'@' => out.push(char::from(byte)),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
 }
 
 fn physical(loc: &Location) -> Value {
@@ -139,4 +170,21 @@ pub fn render(run: &CheckRun, policy: &Policy) -> String {
         }],
     });
     serde_json::to_string_pretty(&log).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uri;
+
+    #[test]
+    fn file_names_become_uri_references() {
+        assert_eq!(
+            uri("campaigns/spring-sale.yaml"),
+            "campaigns/spring-sale.yaml"
+        );
+        assert_eq!(uri("campaigns\\a b.yaml"), "campaigns/a%20b.yaml");
+        assert_eq!(uri("<stdin>"), "%3Cstdin%3E");
+        assert_eq!(uri("été #1.yaml"), "%C3%A9t%C3%A9%20%231.yaml");
+        assert_eq!(uri("builtin:gdpr.scruple"), "builtin:gdpr.scruple");
+    }
 }

@@ -15,7 +15,7 @@
 use crate::campaign::tree::{Node, Value};
 use crate::compile::cond::Cond;
 use crate::compile::CompiledRule;
-use crate::eval::expr::{holds, witness};
+use crate::eval::expr::{culprit, holds, witness};
 use crate::eval::{Ctx, Violation};
 
 /// Returns a violation when the condition does not hold, labelled on the
@@ -36,17 +36,26 @@ pub fn check(cond: &Cond, rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
             )
         }
         None => {
+            // Nothing the culprit reads exists: name every field it reads.
             let mut paths = Vec::new();
-            cond.paths(&mut paths);
-            let dotted = paths.first().map(|p| p.dotted()).unwrap_or_default();
+            culprit(cond, &campaign.tree).paths(&mut paths);
+            let mut names: Vec<String> = Vec::new();
+            for p in &paths {
+                if !names.contains(&p.dotted()) {
+                    names.push(p.dotted());
+                }
+            }
+            let dotted = names.first().cloned().unwrap_or_default();
             let segments: Vec<&str> = dotted.split('.').collect();
             let span = campaign.span_of(&segments).unwrap_or_default();
-            (
-                span,
-                format!("`{dotted}` is missing"),
-                dotted,
-                "missing".to_string(),
-            )
+            let label = match names.as_slice() {
+                [] | [_] => format!("`{dotted}` is missing"),
+                [init @ .., last] => {
+                    let init: Vec<String> = init.iter().map(|n| format!("`{n}`")).collect();
+                    format!("{} and `{last}` are missing", init.join(", "))
+                }
+            };
+            (span, label, dotted, "missing".to_string())
         }
     };
     let condition = campaign_condition_text(rule);
@@ -73,6 +82,16 @@ fn show(node: &Node) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Str(s) => format!("{s:?}"),
+        Value::List(items) if items.len() <= 8 && items.iter().all(|i| i.is_scalar()) => {
+            let shown: Vec<String> = items
+                .iter()
+                .map(|i| match &i.value {
+                    Value::Str(s) => s.clone(),
+                    _ => show(i),
+                })
+                .collect();
+            format!("[{}]", shown.join(", "))
+        }
         Value::List(items) => format!("a list of {}", items.len()),
         Value::Map(_) => "set".into(),
     }

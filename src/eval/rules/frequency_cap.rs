@@ -32,8 +32,8 @@ struct Slot<'a> {
     campaign: &'a Campaign,
 }
 
-/// Returns at most one violation per channel: the first window over the cap
-/// that contains a send of this campaign.
+/// Returns at most one violation per channel: the fullest window over the
+/// cap that contains a send of this campaign (the earliest, on a tie).
 pub fn check(
     max: u32,
     window: &Duration,
@@ -60,14 +60,14 @@ pub fn check(
             }));
         }
         slots.sort_by_key(|s| s.seconds);
-        if let Some(v) = first_excess(&slots, max, window_seconds, window, name, me) {
+        if let Some(v) = fullest_excess(&slots, max, window_seconds, window, name, me) {
             out.push(v);
         }
     }
     out
 }
 
-fn first_excess(
+fn fullest_excess(
     slots: &[Slot<'_>],
     max: u32,
     window_seconds: i64,
@@ -76,58 +76,61 @@ fn first_excess(
     me: &Campaign,
 ) -> Option<Violation> {
     let max = max as usize;
+    // The window ending at each send holds every send since `window` before
+    // it; the fullest of these is the most any recipient gets in a window.
+    let mut fullest: Option<(usize, usize)> = None;
     let mut start = 0;
     for end in 0..slots.len() {
         while slots[end].seconds - slots[start].seconds >= window_seconds {
             start += 1;
         }
-        let in_window = &slots[start..=end];
-        if in_window.len() <= max {
+        let count = end + 1 - start;
+        if count <= max || !slots[start..=end].iter().any(|s| is_same(s.campaign, me)) {
             continue;
         }
-        // Report on this campaign's latest send in the window.
-        let Some(mine) = in_window.iter().rev().find(|s| is_same(s.campaign, me)) else {
-            continue;
-        };
-        let others: Vec<&str> = {
-            let mut ids: Vec<&str> = in_window
-                .iter()
-                .filter(|s| !is_same(s.campaign, me))
-                .map(|s| s.campaign.model.id.value.as_str())
-                .collect();
-            ids.dedup();
-            ids
-        };
-        let listed: Vec<String> = in_window
-            .iter()
-            .map(|s| format!("{} ({})", s.send.at, s.campaign.model.id.value))
-            .collect();
-        let mut v = Violation::new(
-            mine.send.span,
-            format!("{} {channel} sends within {window}", in_window.len()),
-            format!(
-                "recipients would get {} {channel} messages within {window}, over the cap of {max}",
-                in_window.len()
-            ),
-        )
-        .var("channel", channel)
-        .var("count", in_window.len().to_string())
-        .var("limit", max.to_string())
-        .var("window", window.to_string())
-        .note(format!("sends in the window: {}", listed.join(", ")));
-        if !others.is_empty() {
-            v = v.note(format!(
-                "counted together with {} (overlapping audience)",
-                others
-                    .iter()
-                    .map(|o| format!("`{o}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        if fullest.is_none_or(|(s, e)| count > e + 1 - s) {
+            fullest = Some((start, end));
         }
-        return Some(v);
     }
-    None
+    let (start, end) = fullest?;
+    let in_window = &slots[start..=end];
+    // Report on this campaign's latest send in the window.
+    let mine = in_window.iter().rev().find(|s| is_same(s.campaign, me))?;
+    let mut others: Vec<&str> = Vec::new();
+    for slot in in_window.iter().filter(|s| !is_same(s.campaign, me)) {
+        let id = slot.campaign.model.id.value.as_str();
+        if !others.contains(&id) {
+            others.push(id);
+        }
+    }
+    let listed: Vec<String> = in_window
+        .iter()
+        .map(|s| format!("{} ({})", s.send.at, s.campaign.model.id.value))
+        .collect();
+    let mut v = Violation::new(
+        mine.send.span,
+        format!("{} {channel} sends within {window}", in_window.len()),
+        format!(
+            "recipients would get {} {channel} messages within {window}, over the cap of {max}",
+            in_window.len()
+        ),
+    )
+    .var("channel", channel)
+    .var("count", in_window.len().to_string())
+    .var("limit", max.to_string())
+    .var("window", window.to_string())
+    .note(format!("sends in the window: {}", listed.join(", ")));
+    if !others.is_empty() {
+        v = v.note(format!(
+            "counted together with {} (overlapping audience)",
+            others
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Some(v)
 }
 
 fn is_same(a: &Campaign, b: &Campaign) -> bool {

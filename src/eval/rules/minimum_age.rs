@@ -79,8 +79,8 @@ pub fn check(fixed: Option<u32>, table: Option<&str>, cx: &Ctx<'_>) -> Vec<Viola
                         "no minimum age set",
                         format!("the audience has no minimum age, so it may include people under {age}{where_}"),
                     )
-                    .var("age", "unknown")
-                    .var("value", "unknown")
+                    .var("age", "not set")
+                    .var("value", "not set")
                     .var("limit", age.to_string())
                     .var("jurisdiction", places.join(", ")),
                 );

@@ -37,7 +37,7 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
         let hits: Vec<String> = match &send.zoned {
             None => {
                 if quiet(send.at.time(), from, to) {
-                    vec![format!("{} recipient's local time", hhmm(send.at.time()))]
+                    vec![format!("{} in the recipient's local time", hhmm(send.at.time()))]
                 } else {
                     Vec::new()
                 }
@@ -76,9 +76,10 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
         };
         let Some(first) = hits.first() else { continue };
         reported.push(send.span);
-        let written = match &send.zoned {
-            Some(z) => format!("{} {}", send.at, z.time_zone().iana_name().unwrap_or("")),
-            None => send.at.to_string(),
+        // How a send is shown: its local time, with the zone when fixed.
+        let shown = |s: &crate::campaign::model::Send| match &s.zoned {
+            Some(z) => format!("{} {}", s.at, z.time_zone().iana_name().unwrap_or("")),
+            None => s.at.to_string(),
         };
         let mut v = Violation::new(
             send.span,
@@ -88,9 +89,16 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
         .var("value", first.clone())
         .var("limit", period.clone());
         if send.occurrence > 0 {
+            // The time written at this line is the first occurrence's.
+            let written = model
+                .sends()
+                .iter()
+                .find(|s| s.span == send.span && s.occurrence == 0)
+                .map_or_else(|| shown(send), shown);
             v = v.note(format!(
-                "this is repeat #{} of the send at this line ({written})",
-                send.occurrence
+                "this is repeat #{} of the send written here ({written}); it goes out at {}",
+                send.occurrence,
+                shown(send)
             ));
         }
         if hits.len() > 1 {

@@ -80,10 +80,7 @@ pub fn check(
                         format!("consent is older than {within}"),
                     )
                     .var("value", date.to_string())
-                    .var("window", within.to_string())
-                    .note(
-                        "ask the audience to confirm their consent again, then record the new date",
-                    ),
+                    .var("window", within.to_string()),
                 );
             }
         }
