@@ -8,10 +8,16 @@ pub mod check;
 pub mod compile;
 pub mod config;
 pub mod diag;
+pub mod diff;
 pub mod eval;
+pub mod fmt;
+pub mod gate;
 pub mod geo;
+pub mod ledger;
+pub mod policytest;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod syntax;
 

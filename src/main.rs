@@ -92,6 +92,51 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Decide per recipient, right before sending: allow or suppress, with reasons.
+    #[command(after_help = GATE_HELP)]
+    Gate(GateArgs),
+    /// The send ledger that frequency caps count: import past sends, show a
+    /// recipient's history, prune, export (see docs/ledger.md).
+    #[command(after_help = LEDGER_HELP)]
+    Ledger {
+        /// The ledger database.
+        #[arg(long, global = true, value_name = "PATH", default_value = scruple::ledger::DEFAULT_PATH)]
+        ledger: PathBuf,
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
+    /// Compare two policy versions (paths or git revisions) rule by rule;
+    /// with --campaigns, list the campaigns whose verdict changes.
+    #[command(after_help = scruple::diff::EXIT_HELP)]
+    Diff {
+        #[command(flatten)]
+        args: scruple::diff::DiffArgs,
+        /// With --campaigns: evaluate as of this time (RFC 3339 or a date) instead of now.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<jiff::Timestamp>,
+    },
+    /// Run the policy unit tests (`*.tests.yaml`): pass/fail per test, rule coverage.
+    Test(scruple::policytest::TestArgs),
+    /// Write a compliance report (self-contained HTML, or Markdown) for a
+    /// set of campaigns: verdicts, rule outcomes, waivers, citations, charts.
+    #[command(
+        after_help = "Exit codes as `scruple check`: 0 all pass, 1 a campaign fails, 2 input error (the report is still written). See docs/report.md."
+    )]
+    Report {
+        #[command(flatten)]
+        args: scruple::render::report::ReportArgs,
+        #[command(flatten)]
+        policy: PolicyFlags,
+        /// Evaluate (and date the report) as of this time (RFC 3339 or a date) instead of now.
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<jiff::Timestamp>,
+    },
+    /// Serve check and gate over HTTP for email tools (see docs/serve.md).
+    Serve(scruple::serve::ServeArgs),
+    /// Rewrite policy files in canonical form, comments kept; `--check` for CI
+    /// (see docs/fmt.md).
+    #[command(after_help = scruple::fmt::EXIT_HELP)]
+    Fmt(scruple::fmt::FmtArgs),
     /// Print a JSON Schema (for editor validation and completion).
     Schema {
         /// Which schema.
@@ -100,10 +145,121 @@ enum Command {
     },
 }
 
+const GATE_HELP: &str = "\
+Reads recipients (JSON Lines or CSV, see docs/recipients.md) and writes one
+JSON line per recipient: {\"line\", \"recipient\", \"decision\": \"allow\"|\"suppress\",
+\"reasons\": [{\"rule\", \"message\", \"citations\"}], \"error\"}. A summary goes to stderr.
+
+Frequency caps count the sends in the ledger (--ledger, default
+.scruple/ledger.db, if it exists); --record adds this run's allowed sends to it
+in one transaction at the end, keyed by campaign id and --at (the send slot):
+a killed run records nothing, and a re-run of the same slot records nothing twice.
+
+Exit codes:
+  0  every record decided (allowed or suppressed)
+  1  the campaign itself violates the policy: no recipient was processed
+  2  usage, input or ledger error (or a bad record with --on-bad-record fail)";
+
+const LEDGER_HELP: &str = "\
+Rows (CSV with a header row, or JSON Lines): campaign, slot, recipient, channel,
+sent_at. Times are RFC 3339 times, dates or Unix seconds; slot defaults to sent_at.
+
+Exit codes:
+  0  done
+  2  usage, input or ledger error (nothing was imported)";
+
+#[derive(Subcommand)]
+enum LedgerAction {
+    /// Import past sends, all or nothing; sends already there are skipped.
+    Import {
+        /// CSV or JSON Lines file (`-` for standard input).
+        file: String,
+        /// Input format (default: from the file extension; JSON Lines for stdin).
+        #[arg(long, value_enum)]
+        format: Option<RecipientFormat>,
+    },
+    /// Show every send to a recipient, newest first.
+    History {
+        /// The recipient id.
+        recipient: String,
+        /// Rows as CSV or JSON Lines instead of a table.
+        #[arg(long, value_enum)]
+        format: Option<RecipientFormat>,
+    },
+    /// Delete the sends that no frequency cap can count any more: older than
+    /// the policy's longest cap window, or --older-than.
+    Prune {
+        /// Age to prune from, such as `30 days`, `12w` or `6 months`.
+        #[arg(long, value_name = "DURATION", value_parser = scruple::ledger::command::parse_duration)]
+        older_than: Option<scruple::syntax::ast::Duration>,
+        /// Reference time (RFC 3339 or a date; default: now).
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<jiff::Timestamp>,
+        #[command(flatten)]
+        policy: PolicyFlags,
+    },
+    /// Write every send to standard output.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RecipientFormat::Jsonl)]
+        format: RecipientFormat,
+    },
+}
+
+#[derive(clap::Args)]
+struct GateArgs {
+    /// The campaign file.
+    campaign: PathBuf,
+    /// Recipients file (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    recipients: String,
+    /// Input format (default: from the file extension; JSON Lines for stdin).
+    #[arg(long, value_enum)]
+    input_format: Option<RecipientFormat>,
+    /// Planned send time (RFC 3339 or a date; default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<jiff::Timestamp>,
+    /// Write allowed decisions here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    allowed: Option<PathBuf>,
+    /// Write suppressed decisions (and bad records) here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    suppressed: Option<PathBuf>,
+    /// What to do with a record that cannot be read.
+    #[arg(long, value_enum, default_value_t = BadRecordPolicy::Suppress)]
+    on_bad_record: BadRecordPolicy,
+    /// The send ledger that frequency caps count (read if it exists).
+    #[arg(long, value_name = "PATH", default_value = scruple::ledger::DEFAULT_PATH)]
+    ledger: PathBuf,
+    /// Record the allowed sends in the ledger (created if needed).
+    #[arg(long)]
+    record: bool,
+    #[command(flatten)]
+    policy: PolicyFlags,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RecipientFormat {
+    /// JSON Lines.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BadRecordPolicy {
+    /// Suppress the record and go on.
+    Suppress,
+    /// Stop with exit code 2.
+    Fail,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum SchemaKind {
     /// The campaign file.
     Campaign,
+    /// A recipient record of `scruple gate`.
+    Recipient,
 }
 
 /// Policy selection as flags (for commands whose positionals are campaigns).
@@ -149,15 +305,7 @@ enum OutputFormat {
 }
 
 fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
-    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
-        return Ok(ts);
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        if let Ok(z) = date.to_zoned(jiff::tz::TimeZone::UTC) {
-            return Ok(z.timestamp());
-        }
-    }
-    Err("expected a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:00:00Z)".into())
+    scruple::policytest::parse_time(text)
 }
 
 /// Which policies to load.
@@ -237,9 +385,58 @@ fn main() -> ExitCode {
                 2
             }
         },
+        Command::Gate(args) => cmd_gate(&args),
+        Command::Ledger { ledger, action } => cmd_ledger(&ledger, action),
+        Command::Diff { args, at } => {
+            let outcome = scruple::diff::command(&args, at, project());
+            eprint_diags(&outcome.diags);
+            if !outcome.text.is_empty() {
+                print_out(&outcome.text);
+            }
+            outcome.code
+        }
+        Command::Test(args) => {
+            let outcome = scruple::policytest::command(&args, project());
+            eprint_diags(&outcome.diags);
+            eprint!("{}", outcome.stderr);
+            if !outcome.stdout.is_empty() {
+                print_out(&outcome.stdout);
+            }
+            outcome.code
+        }
+        Command::Report { args, policy, at } => match compile_policy(&policy.into()) {
+            (Some(policy), diags) => {
+                eprint_diags(&diags);
+                let done = scruple::render::report::command(&policy, &args, at, project());
+                eprint_diags(&done.diags);
+                if !done.stdout.is_empty() {
+                    print_out(&done.stdout);
+                }
+                if let Some(message) = &done.message {
+                    eprintln!("{message}");
+                }
+                done.exit_code
+            }
+            (None, diags) => {
+                eprint_diags(&diags);
+                eprintln!("error: the policy has errors; fix them before reporting (see `scruple compile`)");
+                2
+            }
+        },
+        Command::Serve(args) => scruple::serve::command(&args, project()),
+        Command::Fmt(args) => {
+            let outcome = scruple::fmt::command(&args, &mut std::io::stdin().lock());
+            eprint_diags(&outcome.diags);
+            eprint!("{}", outcome.stderr);
+            if !outcome.stdout.is_empty() {
+                print_out(&outcome.stdout);
+            }
+            outcome.code
+        }
         Command::Schema { which } => {
             match which {
                 SchemaKind::Campaign => print_out(scruple::campaign::CAMPAIGN_SCHEMA),
+                SchemaKind::Recipient => print_out(scruple::gate::recipient::RECIPIENT_SCHEMA),
             }
             0
         }
@@ -305,6 +502,98 @@ fn cmd_check(args: &CheckArgs) -> u8 {
     };
     print_out(&text);
     run.exit_code(deny_warnings)
+}
+
+fn cmd_gate(args: &GateArgs) -> u8 {
+    use scruple::gate::command::{GateCommand, GateIo};
+    use scruple::gate::stream::{InputFormat, OnBadRecord};
+    let policy_args = PolicyArgs {
+        paths: args.policy.paths.clone(),
+        packs: args.policy.packs.clone(),
+    };
+    let (policy, diags) = compile_policy(&policy_args);
+    eprint_diags(&diags);
+    let Some(policy) = policy else { return 2 };
+    let command = GateCommand {
+        campaign: args.campaign.clone(),
+        recipients: args.recipients.clone(),
+        input_format: args.input_format.map(|f| match f {
+            RecipientFormat::Csv => InputFormat::Csv,
+            RecipientFormat::Jsonl => InputFormat::JsonLines,
+        }),
+        at: args.at,
+        allowed: args.allowed.clone(),
+        suppressed: args.suppressed.clone(),
+        on_bad: match args.on_bad_record {
+            BadRecordPolicy::Suppress => OnBadRecord::Suppress,
+            BadRecordPolicy::Fail => OnBadRecord::Fail,
+        },
+        ledger: args.ledger.clone(),
+        record: args.record,
+    };
+    let mut progress = scruple::gate::progress::Progress::new(std::io::stderr().is_terminal());
+    let mut report = |s: &scruple::gate::stream::Summary| progress.update(s);
+    let io = GateIo {
+        stdin: &mut std::io::stdin().lock(),
+        stdout: &mut std::io::stdout().lock(),
+        stderr: &mut std::io::stderr(),
+        diagnostics: &mut |diags| eprint_diags(diags),
+        progress: Some(&mut report),
+    };
+    scruple::gate::command::run(&command, &policy, io)
+}
+
+fn cmd_ledger(path: &std::path::Path, action: LedgerAction) -> u8 {
+    use scruple::ledger::command::{LedgerCommand, LedgerIo};
+    use scruple::ledger::rows::RowFormat;
+    let row_format = |f: RecipientFormat| match f {
+        RecipientFormat::Csv => RowFormat::Csv,
+        RecipientFormat::Jsonl => RowFormat::JsonLines,
+    };
+    let (command, policy_flags) = match action {
+        LedgerAction::Import { file, format } => (
+            LedgerCommand::Import {
+                file,
+                format: format.map(row_format),
+            },
+            None,
+        ),
+        LedgerAction::History { recipient, format } => (
+            LedgerCommand::History {
+                recipient,
+                format: format.map(row_format),
+            },
+            None,
+        ),
+        LedgerAction::Prune {
+            older_than,
+            at,
+            policy,
+        } => (LedgerCommand::Prune { older_than, at }, Some(policy)),
+        LedgerAction::Export { format } => (
+            LedgerCommand::Export {
+                format: row_format(format),
+            },
+            None,
+        ),
+    };
+    let policy = match policy_flags {
+        Some(flags) if command.needs_policy() => {
+            let (policy, diags) = compile_policy(&flags.into());
+            eprint_diags(&diags);
+            match policy {
+                Some(policy) => Some(policy),
+                None => return 2,
+            }
+        }
+        _ => None,
+    };
+    let io = LedgerIo {
+        stdin: &mut std::io::stdin().lock(),
+        stdout: &mut std::io::BufWriter::new(std::io::stdout().lock()),
+        stderr: &mut std::io::stderr(),
+    };
+    scruple::ledger::command::run(path, &command, policy.as_ref(), io)
 }
 
 fn inputs(args: &PolicyArgs) -> Inputs {

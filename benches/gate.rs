@@ -1,0 +1,204 @@
+//! The pre-send gate: deciding one recipient with the history in memory,
+//! streaming JSON Lines through the gate, and the same against an SQLite
+//! send ledger of 1,000,000 sends (200,000 recipients, 5 email sends each
+//! over the last 30 days), including one frequency-cap lookup on its own.
+
+use std::collections::HashMap;
+use std::io::BufReader;
+
+use divan::Bencher;
+use scruple::compile::{compile, Inputs, Policy};
+use scruple::gate::recipient::from_json;
+use scruple::gate::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions};
+use scruple::gate::{GatePlan, History, NoHistory};
+use scruple::ledger::rows::Send;
+use scruple::ledger::{Ledger, SendSlot};
+use scruple::source::SourceFile;
+
+fn main() {
+    divan::main();
+}
+
+const CAMPAIGN: &str = include_str!("../examples/campaigns/spring-sale.yaml");
+/// 11:00 in Paris.
+const AT: i64 = 1_795_428_000;
+const LEDGER_RECIPIENTS: u64 = 200_000;
+const SENDS_EACH: u64 = 5;
+
+fn policy() -> Policy {
+    let mut inputs = Inputs::default();
+    inputs.add_builtin(&[]);
+    match compile(inputs) {
+        (Some(policy), _) => policy,
+        (None, diags) => panic!("shipped packs do not compile: {diags:?}"),
+    }
+}
+
+fn at() -> jiff::Timestamp {
+    jiff::Timestamp::from_second(AT).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn plan(policy: &Policy) -> GatePlan<'_> {
+    let source = SourceFile::new("spring-sale.yaml", CAMPAIGN);
+    let campaign = scruple::campaign::load(&source).unwrap_or_else(|d| panic!("{d:?}"));
+    let options = scruple::eval::Options { now: at() };
+    GatePlan::new(policy, &campaign, options).unwrap_or_else(|r| panic!("{:?}", r.findings))
+}
+
+fn record(id: u64) -> String {
+    format!(
+        r#"{{"id":"r-{id}","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{{"email_marketing":{{"granted_at":"2026-06-01T09:00:00Z","source":"double_opt_in"}}}},"opt_outs":{{"unsubscribed":false}}}}"#
+    )
+}
+
+/// `n` records of recipients spread over the ledger's ids.
+fn jsonl(n: u64) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| (record(i * 7_919 % LEDGER_RECIPIENTS) + "\n").into_bytes())
+        .collect()
+}
+
+/// History in a hash map: sends per (recipient, channel), as timestamps.
+struct MemoryHistory(HashMap<(String, String), Vec<i64>>);
+
+impl History for MemoryHistory {
+    fn sends_since(&self, recipient: &str, channel: &str, since: i64) -> Result<u32, String> {
+        let key = (recipient.to_string(), channel.to_string());
+        let count = self
+            .0
+            .get(&key)
+            .map_or(0, |v| v.iter().filter(|t| **t >= since).count());
+        Ok(count as u32)
+    }
+}
+
+/// The `i`-th send of the ledger: recipient `r-{i / 5}`, one send every 6
+/// days back from `AT`, each from its own campaign.
+fn send(i: u64) -> Send {
+    let recipient = i / SENDS_EACH;
+    let age = (i % SENDS_EACH) as i64;
+    let sent_at = AT - 86_400 - age * 6 * 86_400;
+    Send {
+        campaign: format!("past-{age}"),
+        slot: sent_at,
+        recipient: format!("r-{recipient}"),
+        channel: "email".into(),
+        sent_at,
+    }
+}
+
+fn ledger() -> Ledger {
+    let ledger = Ledger::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let rows = (0..LEDGER_RECIPIENTS * SENDS_EACH).map(|i| Ok::<_, String>(send(i)));
+    match ledger.import(rows) {
+        Ok(Ok(_)) => ledger,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn slot() -> SendSlot {
+    SendSlot {
+        campaign: "spring-sale-2026".into(),
+        slot: AT,
+    }
+}
+
+#[divan::bench]
+fn decide_one_in_memory(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let mut map = HashMap::new();
+    map.insert(
+        ("r-1".to_string(), "email".to_string()),
+        vec![AT - 86_400, AT - 2 * 86_400],
+    );
+    let history = MemoryHistory(map);
+    let line = record(1);
+    bencher.bench(|| {
+        let recipient = from_json(divan::black_box(&line)).unwrap_or_else(|e| panic!("{e}"));
+        plan.decide(&recipient, at(), &history).is_ok()
+    });
+}
+
+fn stream_all(plan: &GatePlan<'_>, input: &[u8], history: &dyn History) -> u64 {
+    let mut sink = JsonLinesSink::new(std::io::sink(), None::<std::io::Sink>);
+    let options = RunOptions {
+        at: at(),
+        history,
+        on_bad: OnBadRecord::Suppress,
+        progress: None,
+    };
+    let summary = stream::run(
+        plan,
+        BufReader::new(input),
+        InputFormat::JsonLines,
+        &mut sink,
+        options,
+        &mut |_| Ok(()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    summary.allowed
+}
+
+/// 10,000 JSON Lines records, no history (throughput: divide by 10,000).
+#[divan::bench(sample_count = 20)]
+fn stream_10k_jsonl_no_history(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let input = jsonl(10_000);
+    bencher
+        .counter(divan::counter::ItemsCount::new(10_000usize))
+        .bench(|| stream_all(&plan, &input, &NoHistory));
+}
+
+/// 10,000 JSON Lines records, caps counted in the 1M-send ledger.
+#[divan::bench(sample_count = 20)]
+fn stream_10k_jsonl_sqlite_ledger(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let input = jsonl(10_000);
+    let ledger = ledger();
+    let history = ledger.history(&slot()).unwrap_or_else(|e| panic!("{e}"));
+    bencher
+        .counter(divan::counter::ItemsCount::new(10_000usize))
+        .bench_local(|| stream_all(&plan, &input, &history));
+}
+
+/// One `sends_since` in the 1M-send ledger (a covering-index range count).
+#[divan::bench]
+fn sends_since_sqlite_1m_rows(bencher: Bencher) {
+    let ledger = ledger();
+    let history = ledger.history(&slot()).unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<String> = (0..1_024u64)
+        .map(|i| format!("r-{}", i * 7_919 % LEDGER_RECIPIENTS))
+        .collect();
+    let mut next = 0usize;
+    bencher.bench_local(|| {
+        next = (next + 1) % ids.len();
+        history.sends_since(&ids[next], "email", AT - 7 * 86_400 + 1)
+    });
+}
+
+/// Recording 10,000 allowed recipients: staging them, then one commit into
+/// the 1M-send ledger (a new slot each time, so every row is new).
+#[divan::bench(sample_count = 10)]
+fn record_10k_sends_sqlite_ledger(bencher: Bencher) {
+    let ledger = ledger();
+    let ids: Vec<String> = (0..10_000u64).map(|i| format!("r-{i}")).collect();
+    let channels = vec!["email".to_string()];
+    let mut slot = AT;
+    bencher.bench_local(|| {
+        slot += 1;
+        let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
+        for id in &ids {
+            batch.add(id).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let send = SendSlot {
+            campaign: "bench".into(),
+            slot,
+        };
+        batch
+            .commit(&send, &channels, slot)
+            .unwrap_or_else(|e| panic!("{e}"))
+    });
+}

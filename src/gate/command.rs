@@ -1,0 +1,249 @@
+//! `scruple gate`: load and check the campaign, stream the recipients
+//! through its [`GatePlan`], write the decisions, and record the allowed
+//! sends in the ledger.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+
+use super::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions, Summary};
+use super::{GatePlan, History, NoHistory};
+use crate::compile::Policy;
+use crate::diag::Diag;
+use crate::ledger::command::{ledger_error, sends};
+use crate::ledger::{Ledger, SendSlot};
+
+/// What `scruple gate` was asked to do.
+#[derive(Clone, Debug)]
+pub struct GateCommand {
+    /// The campaign file.
+    pub campaign: PathBuf,
+    /// The recipients file; `-` reads the given standard input.
+    pub recipients: String,
+    /// Input format (default: CSV for a `.csv` file, else JSON Lines).
+    pub input_format: Option<InputFormat>,
+    /// Planned send time (default: now). With `record`, it is also the send
+    /// slot: re-running with the same campaign and time records nothing twice.
+    pub at: Option<Timestamp>,
+    /// Write allowed decisions here instead of standard output.
+    pub allowed: Option<PathBuf>,
+    /// Write suppressed decisions (and bad records) here instead of standard output.
+    pub suppressed: Option<PathBuf>,
+    /// What to do with a record that cannot be read.
+    pub on_bad: OnBadRecord,
+    /// The send ledger: read for frequency caps when it exists, written with `record`.
+    pub ledger: PathBuf,
+    /// Record the allowed sends in the ledger, in one transaction at the end of the run.
+    pub record: bool,
+}
+
+/// The streams of a gate run.
+pub struct GateIo<'a> {
+    /// Standard input (for `--recipients -`).
+    pub stdin: &'a mut dyn BufRead,
+    /// Standard output: the decisions, unless written to files.
+    pub stdout: &'a mut dyn Write,
+    /// Standard error: the summary and error messages.
+    pub stderr: &'a mut dyn Write,
+    /// Renders diagnostics (campaign load errors, the campaign's findings).
+    pub diagnostics: &'a mut dyn FnMut(&[Diag]),
+    /// Called after each record with the running counts.
+    pub progress: Option<&'a mut dyn FnMut(&Summary)>,
+}
+
+/// Exit code: every record decided.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the campaign violates the policy; no recipient was processed.
+pub const EXIT_CAMPAIGN: u8 = 1;
+/// Exit code: usage, input, output or ledger error.
+pub const EXIT_INPUT: u8 = 2;
+
+/// Runs the gate for `command` against `policy`; returns the exit code.
+pub fn run(command: &GateCommand, policy: &Policy, io: GateIo<'_>) -> u8 {
+    let GateIo {
+        stdin,
+        stdout,
+        stderr,
+        diagnostics,
+        progress,
+    } = io;
+    match execute(command, policy, stdin, stdout, diagnostics, progress) {
+        Ok(notes) => {
+            for note in notes {
+                let _ = writeln!(stderr, "{note}");
+            }
+            EXIT_OK
+        }
+        Err((code, notes)) => {
+            for note in notes {
+                let _ = writeln!(stderr, "{note}");
+            }
+            code
+        }
+    }
+}
+
+type Failure = (u8, Vec<String>);
+
+fn input_error(message: String) -> Failure {
+    (EXIT_INPUT, vec![format!("error: {message}")])
+}
+
+fn execute(
+    command: &GateCommand,
+    policy: &Policy,
+    stdin: &mut dyn BufRead,
+    stdout: &mut dyn Write,
+    diagnostics: &mut dyn FnMut(&[Diag]),
+    progress: Option<&mut dyn FnMut(&Summary)>,
+) -> Result<Vec<String>, Failure> {
+    let (sources, invalid, usage) =
+        crate::check::read_inputs(&[command.campaign.display().to_string()]);
+    let Some(source) = sources.into_iter().next() else {
+        let mut errors = usage;
+        errors.extend(invalid.into_iter().flat_map(|i| i.diags));
+        diagnostics(&errors);
+        return Err((EXIT_INPUT, Vec::new()));
+    };
+    let campaign = crate::campaign::load(&source).map_err(|diags| {
+        diagnostics(&diags);
+        (EXIT_INPUT, Vec::new())
+    })?;
+    let at = command.at.unwrap_or_else(Timestamp::now);
+    let plan =
+        GatePlan::new(policy, &campaign, crate::eval::Options { now: at }).map_err(|report| {
+            let diags: Vec<Diag> = report
+                .diagnostics
+                .iter()
+                .cloned()
+                .chain(report.findings.iter().map(|f| f.to_diag()))
+                .collect();
+            diagnostics(&diags);
+            (
+                EXIT_CAMPAIGN,
+                vec![
+                    "gate: the campaign violates the policy; no recipient was processed"
+                        .to_string(),
+                ],
+            )
+        })?;
+
+    let format = command
+        .input_format
+        .unwrap_or(if command.recipients.ends_with(".csv") {
+            InputFormat::Csv
+        } else {
+            InputFormat::JsonLines
+        });
+    let input: Box<dyn BufRead + '_> = if command.recipients == "-" {
+        Box::new(stdin)
+    } else {
+        let file = std::fs::File::open(&command.recipients)
+            .map_err(|e| input_error(format!("cannot read `{}`: {e}", command.recipients)))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 16, file))
+    };
+    // The ledger (created only to record; read when it exists) before the
+    // output files, so a refused ledger leaves them untouched.
+    let ledger_failed = |e| input_error(ledger_error(&command.ledger, &e));
+    let ledger = if command.record {
+        Some(Ledger::open(&command.ledger).map_err(ledger_failed)?)
+    } else {
+        Ledger::open_existing(&command.ledger).map_err(ledger_failed)?
+    };
+    let send = SendSlot {
+        campaign: plan.campaign_id.clone(),
+        slot: at.as_second(),
+    };
+    let ledger_history = match &ledger {
+        Some(l) => Some(l.history(&send).map_err(ledger_failed)?),
+        None => None,
+    };
+    let history: &dyn History = match &ledger_history {
+        Some(h) => h,
+        None => &NoHistory,
+    };
+    let mut batch = match (&ledger, command.record) {
+        (Some(l), true) => Some(l.batch().map_err(ledger_failed)?),
+        _ => None,
+    };
+    let allowed_file = create(command.allowed.as_ref())?;
+    let suppressed_file = create(command.suppressed.as_ref())?;
+    let allowed_out: Box<dyn Write + '_> = match allowed_file {
+        Some(f) => Box::new(f),
+        None => Box::new(std::io::BufWriter::new(stdout)),
+    };
+    let suppressed_out: Option<Box<dyn Write>> = match suppressed_file {
+        Some(f) => Some(Box::new(f)),
+        None if command.allowed.is_some() => Some(Box::new(std::io::sink())),
+        None => None,
+    };
+    let mut sink = JsonLinesSink::new(allowed_out, suppressed_out);
+
+    // Staging fails only if the temporary table cannot grow; the run stops.
+    let mut on_allow = |recipient: &str| -> std::io::Result<()> {
+        match &mut batch {
+            Some(b) => b
+                .add(recipient)
+                .map_err(|e| std::io::Error::other(ledger_error(&command.ledger, &e))),
+            None => Ok(()),
+        }
+    };
+    let mut progress = progress;
+    let mut report = |s: &Summary| {
+        if let Some(p) = progress.as_mut() {
+            p(s);
+        }
+    };
+    let options = RunOptions {
+        at,
+        history,
+        on_bad: command.on_bad,
+        progress: Some(&mut report),
+    };
+    let result = stream::run(&plan, input, format, &mut sink, options, &mut on_allow);
+    let flushed = sink.flush();
+    let summary = match (result, flushed) {
+        (Ok(summary), Ok(())) => summary,
+        (Err(e), _) => return Err(input_error(e.to_string())),
+        (_, Err(e)) => return Err(input_error(format!("cannot write decisions: {e}"))),
+    };
+    let mut notes = vec![format!(
+        "gate: {} read, {} allowed, {} suppressed, {} bad",
+        summary.read, summary.allowed, summary.suppressed, summary.bad
+    )];
+    if let Some(error) = ledger_history.as_ref().and_then(|h| h.error()) {
+        notes.push(format!(
+            "error: {error}; the records it hit were suppressed as bad, and nothing was recorded"
+        ));
+        return Err((EXIT_INPUT, notes));
+    }
+    if let Some(batch) = batch {
+        match batch.commit(&send, &plan.channels, at.as_second()) {
+            Ok(done) => notes.push(format!(
+                "gate: recorded {} in {} ({} already there)",
+                sends(done.inserted),
+                command.ledger.display(),
+                done.already
+            )),
+            Err(e) => {
+                notes.push(format!(
+                    "error: {}; the decisions were written but nothing was recorded: re-run to record them",
+                    ledger_error(&command.ledger, &e)
+                ));
+                return Err((EXIT_INPUT, notes));
+            }
+        }
+    }
+    Ok(notes)
+}
+
+/// Creates an output file, buffered.
+fn create(path: Option<&PathBuf>) -> Result<Option<std::io::BufWriter<std::fs::File>>, Failure> {
+    match path {
+        None => Ok(None),
+        Some(p) => std::fs::File::create(p)
+            .map(|f| Some(std::io::BufWriter::new(f)))
+            .map_err(|e| input_error(format!("cannot write `{}`: {e}", p.display()))),
+    }
+}

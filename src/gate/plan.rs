@@ -1,0 +1,584 @@
+//! The compiled gate plan and the two-step decision: [`GatePlan::prepare`]
+//! turns a parsed record into a [`Prepared`] one (times as integers, purposes
+//! and attributes as interned indexes, jurisdiction as an index into the
+//! plan's age tables, time zone resolved), then [`GatePlan::decide_prepared`]
+//! runs the flat list of checks against it without allocating and returns a
+//! bit set of the checks that failed. Reasons are written out only for
+//! suppressed recipients ([`GatePlan::explain`]).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::recipient::Recipient;
+use super::{window_seconds, Decision, History, Reason, OPT_OUTS};
+use crate::campaign::Campaign;
+use crate::compile::{Check, Policy};
+use crate::eval::{self, CampaignReport, Options};
+use crate::syntax::ast::{Duration, TimeOfDay, TimeUnit};
+
+/// Most distinct purposes a plan checks (per-recipient consent is an inline array).
+pub const MAX_PURPOSES: usize = 16;
+/// Most checks a plan holds (the failure set is a `u128`).
+pub const MAX_CHECKS: usize = 128;
+
+/// What one check of the plan tests.
+#[derive(Clone, Debug)]
+enum Test {
+    /// Opt-out flag `OPT_OUTS[i]` is set.
+    OptOut(usize),
+    /// Consent for plan purpose `purpose`, optionally no older than `within`.
+    Consent { purpose: usize, within: Option<Duration> },
+    /// Age at least the limit of `ages[table]` for the recipient's jurisdiction.
+    Age { limits: usize },
+    /// Local time outside `from..to`.
+    Quiet { from: TimeOfDay, to: TimeOfDay },
+    /// Fewer than `max` sends on `channel` in `window_seconds`.
+    Cap { max: u32, window_seconds: i64, channel: String },
+    /// No targeting attribute in `forbidden[set]`.
+    Targeting { set: usize },
+}
+
+#[derive(Clone, Debug)]
+struct PlanCheck {
+    /// Index of the policy rule (None for built-in opt-outs with no rule).
+    rule: Option<usize>,
+    test: Test,
+}
+
+/// Minimum ages per jurisdiction index, for one age rule.
+#[derive(Clone, Debug)]
+struct AgeLimits {
+    /// Limit for a recipient whose jurisdiction matched nothing (the table
+    /// default or the fixed age); `None` means no limit.
+    default: Option<u32>,
+    /// Limit per plan jurisdiction index.
+    by_jurisdiction: Vec<Option<u32>>,
+}
+
+/// The per-recipient rules of a campaign, compiled once.
+pub struct GatePlan<'p> {
+    policy: &'p Policy,
+    checks: Vec<PlanCheck>,
+    purposes: Vec<String>,
+    jurisdictions: Vec<String>,
+    ages: Vec<AgeLimits>,
+    /// Forbidden attribute closures, as sorted attribute-symbol indexes.
+    forbidden: Vec<Vec<bool>>,
+    attributes: HashMap<String, usize>,
+    needs_zone: bool,
+    needs_age: bool,
+    /// The campaign's channels.
+    pub channels: Vec<String>,
+    /// The campaign id.
+    pub campaign_id: String,
+}
+
+/// Per-send values derived once from the send time.
+#[derive(Clone, Debug)]
+pub struct Moment {
+    at: Timestamp,
+    at_second: i64,
+    /// Today as `yyyymmdd`, for ages.
+    today: i32,
+    /// Per check: consent cutoff (seconds) or cap window start.
+    cutoff: Vec<i64>,
+}
+
+/// A recipient ready for [`GatePlan::decide_prepared`].
+#[derive(Clone, Debug)]
+pub struct Prepared<'r> {
+    /// The recipient id.
+    pub id: Cow<'r, str>,
+    opt_outs: u8,
+    /// Per plan purpose: (granted second or `i64::MIN`, withdrawn second or `i64::MAX`).
+    consent: [(i64, i64); MAX_PURPOSES],
+    /// Age in years, or birth date as `yyyymmdd` (negative), or unknown.
+    age: AgeKnown,
+    jurisdiction: Option<usize>,
+    jurisdiction_text: Option<Cow<'r, str>>,
+    zone: Option<TimeZone>,
+    /// Interned targeting attributes (unknown ones are dropped: they cannot be forbidden).
+    attributes: Vec<usize>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum AgeKnown {
+    Years(u32),
+    Born(i32),
+    Unknown,
+}
+
+impl<'p> GatePlan<'p> {
+    /// Checks the campaign, then compiles its per-recipient rules. A campaign
+    /// with failing (unwaived) findings is returned as `Err` with its report.
+    pub fn new(policy: &'p Policy, campaign: &Campaign, options: Options) -> Result<GatePlan<'p>, Box<CampaignReport>> {
+        let report = eval::check(policy, campaign, options);
+        if !report.passes(false) {
+            return Err(Box::new(report));
+        }
+        let model = &campaign.model;
+        let campaign_purposes: Vec<String> = model.purposes().map(|p| p.value.clone()).collect();
+        let marketing = model.message_type.as_ref().is_none_or(|m| m.value.as_str() == "marketing");
+        let mut plan = GatePlan {
+            policy,
+            checks: Vec::new(),
+            purposes: Vec::new(),
+            jurisdictions: Vec::new(),
+            ages: Vec::new(),
+            forbidden: Vec::new(),
+            attributes: HashMap::new(),
+            needs_zone: false,
+            needs_age: false,
+            channels: model.channels().map(|(c, _)| c.as_str().to_string()).collect(),
+            campaign_id: model.id.value.clone(),
+        };
+        // Opt-outs first: those the campaign says it honours, plus unsubscribe
+        // and objection for any marketing message (never optional).
+        for (i, name) in OPT_OUTS.iter().enumerate() {
+            let always = marketing && (*name == "unsubscribed" || *name == "objected");
+            if model.has_suppression(name) || always {
+                plan.checks.push(PlanCheck { rule: opt_out_rule(policy, name), test: Test::OptOut(i) });
+            }
+        }
+        for (index, rule) in policy.rules.iter().enumerate() {
+            let applies = rule.when.as_ref().is_none_or(|c| eval::expr::holds(c, &campaign.tree));
+            if rule.disabled.is_some() || !applies {
+                continue;
+            }
+            let rule_index = Some(index);
+            match &rule.check {
+                Check::RequireConsent { purposes: listed, within } => {
+                    for p in campaign_purposes.iter().filter(|p| listed.as_ref().is_none_or(|set| set.contains(*p))) {
+                        let purpose = plan.intern_purpose(p);
+                        plan.checks.push(PlanCheck { rule: rule_index, test: Test::Consent { purpose, within: *within } });
+                    }
+                }
+                Check::MinimumAge { fixed, table } => {
+                    let limits = plan.age_limits(*fixed, table.as_deref());
+                    plan.ages.push(limits);
+                    plan.needs_age = true;
+                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Age { limits: plan.ages.len() - 1 } });
+                }
+                Check::QuietHours { from, to } => {
+                    plan.needs_zone = true;
+                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Quiet { from: *from, to: *to } });
+                }
+                Check::FrequencyCap { max, window, channels } => {
+                    for channel in plan.channels.clone() {
+                        if channels.as_ref().is_none_or(|set| set.contains(&channel)) {
+                            plan.checks.push(PlanCheck {
+                                rule: rule_index,
+                                test: Test::Cap { max: *max, window_seconds: window_seconds(window), channel },
+                            });
+                        }
+                    }
+                }
+                Check::ForbidTargeting { attributes, including_proxies } => {
+                    let closure = closure(policy, attributes, *including_proxies);
+                    let set = plan.intern_attribute_set(&closure);
+                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Targeting { set } });
+                }
+                _ => {}
+            }
+        }
+        plan.checks.truncate(MAX_CHECKS);
+        Ok(plan.finish())
+    }
+
+    fn intern_purpose(&mut self, p: &str) -> usize {
+        match self.purposes.iter().position(|q| q == p) {
+            Some(i) => i,
+            None if self.purposes.len() < MAX_PURPOSES => {
+                self.purposes.push(p.to_string());
+                self.purposes.len() - 1
+            }
+            // Beyond the inline array, purposes share the last slot; a
+            // campaign with more than 16 purposes is not a realistic send.
+            None => MAX_PURPOSES - 1,
+        }
+    }
+
+    fn intern_attribute(&mut self, a: &str) -> usize {
+        let next = self.attributes.len();
+        *self.attributes.entry(a.to_string()).or_insert(next)
+    }
+
+    fn intern_attribute_set(&mut self, names: &[String]) -> usize {
+        let ids: Vec<usize> = names.iter().map(|n| self.intern_attribute(n)).collect();
+        let mut mask = vec![false; self.attributes.len()];
+        for id in ids {
+            mask[id] = true;
+        }
+        self.forbidden.push(mask);
+        self.forbidden.len() - 1
+    }
+
+    fn age_limits(&mut self, fixed: Option<u32>, table: Option<&str>) -> AgeLimits {
+        let table = table.and_then(|t| self.policy.tables.get(t));
+        let to_age = |n: f64| n.max(0.0) as u32;
+        match (fixed, table) {
+            (Some(age), _) => AgeLimits { default: Some(age), by_jurisdiction: Vec::new() },
+            (None, Some(t)) => {
+                for (key, _) in &t.decl.entries {
+                    if !self.jurisdictions.contains(&key.name) {
+                        self.jurisdictions.push(key.name.clone());
+                    }
+                }
+                AgeLimits {
+                    default: t.lookup_number("").map(|(n, _)| to_age(n)),
+                    // Filled for every plan jurisdiction once all tables are known.
+                    by_jurisdiction: Vec::new(),
+                }
+            }
+            (None, None) => AgeLimits { default: None, by_jurisdiction: Vec::new() },
+        }
+    }
+
+    /// Per-send values for a send at `at`.
+    pub fn moment(&self, at: Timestamp) -> Moment {
+        let utc = at.to_zoned(TimeZone::UTC);
+        let date = utc.date();
+        let today = i32::from(date.year()) * 10_000 + i32::from(date.month()) * 100 + i32::from(date.day());
+        let cutoff = self
+            .checks
+            .iter()
+            .map(|c| match &c.test {
+                Test::Consent { within: Some(w), .. } => consent_cutoff(&utc, w),
+                Test::Cap { window_seconds, .. } => at.as_second().saturating_sub(*window_seconds) + 1,
+                _ => 0,
+            })
+            .collect();
+        Moment { at, at_second: at.as_second(), today, cutoff }
+    }
+
+    /// Converts a parsed record; errors make it a bad record.
+    pub fn prepare<'r>(&self, r: &Recipient<'r>) -> Result<Prepared<'r>, String> {
+        let mut opt_outs = 0u8;
+        for (i, name) in OPT_OUTS.iter().enumerate() {
+            if r.opt_outs.get(name) == Some(true) {
+                opt_outs |= 1 << i;
+            }
+        }
+        let mut consent = [(i64::MIN, i64::MAX); MAX_PURPOSES];
+        for (purpose, record) in &r.consents {
+            let Some(i) = self.purposes.iter().position(|p| p == purpose) else { continue };
+            if let Some(g) = &record.granted_at {
+                consent[i].0 = super::parse_time(g).map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?.as_second();
+            }
+            if let Some(w) = &record.withdrawn_at {
+                consent[i].1 = super::parse_time(w).map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?.as_second();
+            }
+        }
+        let age = match (r.age, &r.birth_date) {
+            (Some(a), _) => AgeKnown::Years(a),
+            (None, Some(b)) if self.needs_age => {
+                let d: jiff::civil::Date = b.parse().map_err(|e| format!("birth_date: {e}"))?;
+                AgeKnown::Born(i32::from(d.year()) * 10_000 + i32::from(d.month()) * 100 + i32::from(d.day()))
+            }
+            _ => AgeKnown::Unknown,
+        };
+        let jurisdiction = r.jurisdiction.as_deref().and_then(|j| self.jurisdiction_index(j));
+        let zone = if self.needs_zone { Some(recipient_zone(r)?) } else { None };
+        let attributes = r.attributes.0.iter().filter_map(|a| self.attributes.get(a.as_ref()).copied()).collect();
+        Ok(Prepared {
+            id: r.id.clone(),
+            opt_outs,
+            consent,
+            age,
+            jurisdiction,
+            jurisdiction_text: r.jurisdiction.clone(),
+            zone,
+            attributes,
+        })
+    }
+
+    /// The nearest plan jurisdiction at or above `code` (`EU-FR-75` → `EU-FR` → `EU`).
+    fn jurisdiction_index(&self, code: &str) -> Option<usize> {
+        let mut probe = code;
+        loop {
+            if let Some(i) = self.jurisdictions.iter().position(|j| j == probe) {
+                return Some(i);
+            }
+            probe = probe.rsplit_once('-')?.0;
+        }
+    }
+
+    fn age_limit(&self, limits: usize, jurisdiction: Option<usize>) -> Option<u32> {
+        let table = self.ages.get(limits)?;
+        match jurisdiction.and_then(|j| table.by_jurisdiction.get(j)) {
+            Some(Some(limit)) => Some(*limit),
+            _ => table.default,
+        }
+    }
+
+    /// Runs every check; bit `i` of the result is set when check `i` fails.
+    /// Allocation-free; `history` is consulted only for frequency caps.
+    pub fn decide_prepared(&self, p: &Prepared<'_>, m: &Moment, history: &dyn History) -> Result<u128, String> {
+        let mut failed = 0u128;
+        let mut local_minutes: Option<u32> = None;
+        for (i, check) in self.checks.iter().enumerate() {
+            let fails = match &check.test {
+                Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
+                Test::Consent { purpose, within } => {
+                    let (granted, withdrawn) = p.consent[*purpose];
+                    granted == i64::MIN
+                        || granted > m.at_second
+                        || withdrawn <= m.at_second
+                        || (within.is_some() && granted < m.cutoff[i])
+                }
+                Test::Age { limits } => match self.age_limit(*limits, p.jurisdiction) {
+                    None => false,
+                    Some(limit) => match p.age {
+                        AgeKnown::Years(a) => a < limit,
+                        AgeKnown::Born(b) => ((m.today - b) / 10_000) < limit as i32,
+                        AgeKnown::Unknown => true,
+                    },
+                },
+                Test::Quiet { from, to } => {
+                    let minutes = match local_minutes {
+                        Some(v) => v,
+                        None => {
+                            let v = match &p.zone {
+                                Some(zone) => {
+                                    let offset = zone.to_offset(m.at).seconds();
+                                    let local = (m.at_second + i64::from(offset)).rem_euclid(86_400);
+                                    (local / 60) as u32
+                                }
+                                None => 12 * 60,
+                            };
+                            local_minutes = Some(v);
+                            v
+                        }
+                    };
+                    in_period(minutes, from.minutes(), to.minutes())
+                }
+                Test::Cap { max, channel, .. } => {
+                    let sent = history.sends_since(&p.id, channel, m.cutoff[i])?;
+                    sent.saturating_add(1) > *max
+                }
+                Test::Targeting { set } => {
+                    let mask = &self.forbidden[*set];
+                    p.attributes.iter().any(|a| mask.get(*a).copied().unwrap_or(false))
+                }
+            };
+            if fails {
+                failed |= 1 << i;
+            }
+        }
+        Ok(failed)
+    }
+
+    /// Decides one parsed recipient for a send at `at`.
+    pub fn decide(&self, r: &Recipient<'_>, at: Timestamp, history: &dyn History) -> Result<Decision, String> {
+        let m = self.moment(at);
+        self.decide_at(r, &m, history)
+    }
+
+    /// Like [`GatePlan::decide`], with the per-send values computed once.
+    pub fn decide_at(&self, r: &Recipient<'_>, m: &Moment, history: &dyn History) -> Result<Decision, String> {
+        let p = self.prepare(r)?;
+        let failed = self.decide_prepared(&p, m, history)?;
+        if failed == 0 {
+            return Ok(Decision::Allow);
+        }
+        self.explain(&p, m, failed, history).map(Decision::Suppress)
+    }
+
+    /// The reasons behind a failure set.
+    pub fn explain(&self, p: &Prepared<'_>, m: &Moment, failed: u128, history: &dyn History) -> Result<Vec<Reason>, String> {
+        let mut reasons = Vec::new();
+        let place = match &p.jurisdiction_text {
+            Some(j) => format!(" in {j}"),
+            None => String::new(),
+        };
+        for (i, check) in self.checks.iter().enumerate() {
+            if failed & (1 << i) == 0 {
+                continue;
+            }
+            let message = match &check.test {
+                Test::OptOut(bit) => match OPT_OUTS[*bit] {
+                    "unsubscribed" => "the recipient unsubscribed".to_string(),
+                    "objected" => "the recipient objected to direct marketing".to_string(),
+                    "gpc" => "the recipient's browser sent a Global Privacy Control opt-out".to_string(),
+                    _ => "the recipient asked to limit the use of sensitive personal information".to_string(),
+                },
+                Test::Consent { purpose, within } => {
+                    let name = &self.purposes[*purpose];
+                    let (granted, withdrawn) = p.consent[*purpose];
+                    if granted == i64::MIN {
+                        format!("no consent for purpose `{name}`")
+                    } else if withdrawn <= m.at_second {
+                        format!("consent for `{name}` was withdrawn on {}", date_of(withdrawn))
+                    } else if granted > m.at_second {
+                        format!("consent for `{name}` is only granted from {}", date_of(granted))
+                    } else {
+                        let within = within.map(|w| w.to_string()).unwrap_or_default();
+                        format!("consent for `{name}` is from {}, older than {within}", date_of(granted))
+                    }
+                }
+                Test::Age { limits } => {
+                    let limit = self.age_limit(*limits, p.jurisdiction).unwrap_or(0);
+                    match p.age {
+                        AgeKnown::Years(a) => format!("aged {a}, under the minimum of {limit}{place}"),
+                        AgeKnown::Born(b) => format!("aged {}, under the minimum of {limit}{place}", (m.today - b) / 10_000),
+                        AgeKnown::Unknown => format!("age unknown; the minimum is {limit}{place}"),
+                    }
+                }
+                Test::Quiet { from, to } => {
+                    let (zone, local) = match &p.zone {
+                        Some(z) => (z.iana_name().unwrap_or("recipient zone").to_string(), m.at.to_zoned(z.clone()).time()),
+                        None => ("UTC".to_string(), m.at.to_zoned(TimeZone::UTC).time()),
+                    };
+                    format!("{:02}:{:02} local time ({zone}) is within quiet hours {from}–{to}", local.hour(), local.minute())
+                }
+                Test::Cap { max, channel, .. } => {
+                    let sent = history.sends_since(&p.id, channel, m.cutoff[i])?;
+                    format!("already {sent} {channel} sends in the window; the cap is {max}")
+                }
+                Test::Targeting { set } => {
+                    let mask = &self.forbidden[*set];
+                    let hit: Vec<&str> = self
+                        .attributes
+                        .iter()
+                        .filter(|(_, id)| p.attributes.contains(id) && mask.get(**id).copied().unwrap_or(false))
+                        .map(|(name, _)| name.as_str())
+                        .collect();
+                    format!("targeted on `{}`, which this rule forbids", hit.join("`, `"))
+                }
+            };
+            reasons.push(self.reason(check.rule, &check.test, message));
+        }
+        Ok(reasons)
+    }
+
+    fn reason(&self, rule: Option<usize>, test: &Test, message: String) -> Reason {
+        match rule.and_then(|i| self.policy.rules.get(i)) {
+            Some(rule) => Reason {
+                rule: rule.id.clone(),
+                severity: rule.severity,
+                message,
+                citations: rule.cites().map(str::to_string).collect(),
+            },
+            None => Reason {
+                rule: match test {
+                    Test::OptOut(bit) => format!("scruple::gate::{}", OPT_OUTS[*bit]),
+                    _ => "scruple::gate".to_string(),
+                },
+                severity: crate::diag::Severity::Error,
+                message,
+                citations: Vec::new(),
+            },
+        }
+    }
+
+    /// Fills the per-jurisdiction age limits (after all tables are known).
+    fn finish(mut self) -> Self {
+        let policy = self.policy;
+        let fixed: Vec<Option<u32>> = self.ages.iter().map(|a| a.default).collect();
+        let tables: Vec<Option<String>> = self
+            .checks
+            .iter()
+            .filter_map(|c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
+                (Test::Age { .. }, Some(rule)) => Some(match &rule.check {
+                    Check::MinimumAge { table, .. } => table.clone(),
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .collect();
+        for (k, limits) in self.ages.iter_mut().enumerate() {
+            let Some(Some(table)) = tables.get(k).map(|t| t.as_ref().and_then(|t| policy.tables.get(t))) else {
+                limits.by_jurisdiction = vec![fixed[k]; self.jurisdictions.len()];
+                continue;
+            };
+            limits.by_jurisdiction = self
+                .jurisdictions
+                .iter()
+                .map(|j| table.lookup_number(j).map(|(n, _)| n.max(0.0) as u32))
+                .collect();
+        }
+        self
+    }
+}
+
+fn in_period(minutes: u32, start: u32, end: u32) -> bool {
+    if start < end {
+        (start..end).contains(&minutes)
+    } else {
+        minutes >= start || minutes < end
+    }
+}
+
+fn date_of(second: i64) -> String {
+    Timestamp::from_second(second).map(|t| t.to_zoned(TimeZone::UTC).date().to_string()).unwrap_or_default()
+}
+
+/// The earliest grant time still within `within` of the send (calendar
+/// arithmetic in UTC for months and years).
+fn consent_cutoff(at: &jiff::Zoned, within: &Duration) -> i64 {
+    let amount = i64::from(within.amount);
+    let span = jiff::Span::new();
+    let span = match within.unit {
+        TimeUnit::Minutes => span.try_minutes(amount),
+        TimeUnit::Hours => span.try_hours(amount),
+        TimeUnit::Days => span.try_days(amount),
+        TimeUnit::Weeks => span.try_weeks(amount),
+        TimeUnit::Months => span.try_months(amount),
+        TimeUnit::Years => span.try_years(amount),
+    };
+    match span.ok().and_then(|s| at.checked_sub(s).ok()) {
+        Some(z) => z.timestamp().as_second(),
+        None => i64::MIN,
+    }
+}
+
+/// Every attribute whose lineage (policy `derived_from`, and `proxy_for`
+/// when asked) reaches a forbidden one, the forbidden ones included.
+fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool) -> Vec<String> {
+    let mut out: Vec<String> = forbidden.iter().cloned().collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (name, def) in &policy.attributes {
+            if out.contains(name) {
+                continue;
+            }
+            let parents = def.decl.derived_from.iter().chain(if proxies { def.decl.proxy_for.iter() } else { [].iter() });
+            let reaches = parents.into_iter().any(|p| crate::compile::cond::set_contains(forbidden, &p.name) || out.contains(&p.name));
+            if reaches {
+                out.push(name.clone());
+                changed = true;
+            }
+        }
+    }
+    out
+}
+
+/// The policy rule that requires a suppression list (an `ensure` reading
+/// `audience.suppressions` with that name), so gate reasons can cite it.
+fn opt_out_rule(policy: &Policy, name: &str) -> Option<usize> {
+    policy.rules.iter().position(|r| match &r.check {
+        Check::Ensure { cond } => {
+            let text = format!("{cond:?}");
+            text.contains("\"suppressions\"") && text.contains(&format!("\"{name}\""))
+        }
+        _ => false,
+    })
+}
+
+/// The recipient's time zone: `timezone`, else the single zone of their
+/// jurisdiction. An unknown zone is an error (a bad record).
+fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
+    if let Some(name) = &r.timezone {
+        return TimeZone::get(name).map_err(|_| format!("unknown time zone `{name}`"));
+    }
+    let zones = r.jurisdiction.as_deref().map(crate::geo::zones_of).unwrap_or(&[]);
+    match zones {
+        [one] => TimeZone::get(one).map_err(|e| e.to_string()),
+        [] => Err("no `timezone`, and the jurisdiction does not tell one".into()),
+        _ => Err("no `timezone`, and the jurisdiction spans several zones".into()),
+    }
+}

@@ -1,0 +1,321 @@
+//! Recipient records (documented in `docs/recipients.md`, schema in
+//! `schemas/recipient.schema.json`): one JSON object per line, or one CSV row.
+//!
+//! JSON is deserialized straight into borrowed fields (`Cow` falls back to an
+//! owned string only when the text has escapes), so no generic JSON tree is
+//! built per record. Unknown keys are errors: a misspelt opt-out must never
+//! let a message through.
+
+use std::borrow::Cow;
+
+/// JSON Schema of a recipient record (`scruple schema recipient`).
+pub const RECIPIENT_SCHEMA: &str = include_str!("../../schemas/recipient.schema.json");
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::Deserialize;
+
+/// One recipient of a send.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient<'a> {
+    /// Stable identifier (required).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// Jurisdiction code such as `EU-FR` or `US-CA`.
+    #[serde(borrow, default)]
+    pub jurisdiction: Option<Cow<'a, str>>,
+    /// IANA time zone such as `Europe/Paris`.
+    #[serde(borrow, default)]
+    pub timezone: Option<Cow<'a, str>>,
+    /// Age in years.
+    #[serde(default)]
+    pub age: Option<u32>,
+    /// Birth date (`YYYY-MM-DD`), used when `age` is absent.
+    #[serde(borrow, default)]
+    pub birth_date: Option<Cow<'a, str>>,
+    /// Consent per purpose.
+    #[serde(borrow, default, deserialize_with = "consents")]
+    pub consents: Vec<(Cow<'a, str>, ConsentRecord<'a>)>,
+    /// Opt-outs.
+    #[serde(default)]
+    pub opt_outs: OptOuts,
+    /// Attributes the campaign targets this recipient on; only the names
+    /// are read (checked against `forbid targeting` rules), values are skipped.
+    #[serde(borrow, default)]
+    pub attributes: AttributeNames<'a>,
+}
+
+/// The keys of the `attributes` object (values are skipped unparsed).
+#[derive(Debug, Default, Clone)]
+pub struct AttributeNames<'a>(pub Vec<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AttributeNames<'a> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = AttributeNames<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of attribute names and values")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    map.next_value::<de::IgnoredAny>()?;
+                    out.push(key);
+                }
+                Ok(AttributeNames(out))
+            }
+        }
+        deserializer.deserialize_map(Keys)
+    }
+}
+
+/// Consent for one purpose.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRecord<'a> {
+    /// When it was given (RFC 3339 time or date).
+    #[serde(borrow, default)]
+    pub granted_at: Option<Cow<'a, str>>,
+    /// When it was withdrawn, if it was.
+    #[serde(borrow, default)]
+    pub withdrawn_at: Option<Cow<'a, str>>,
+    /// How it was collected (`double_opt_in`, `checkout`, …).
+    #[serde(borrow, default)]
+    pub source: Option<Cow<'a, str>>,
+}
+
+/// Opt-outs the recipient expressed.
+#[derive(Debug, Default, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OptOuts {
+    /// Unsubscribed from marketing.
+    #[serde(default)]
+    pub unsubscribed: bool,
+    /// Objected to direct marketing (GDPR Art. 21(2)).
+    #[serde(default)]
+    pub objected: bool,
+    /// Sent a Global Privacy Control signal (opt-out of sale/sharing).
+    #[serde(default)]
+    pub gpc: bool,
+    /// Asked to limit the use of sensitive personal information (CCPA 1798.121).
+    #[serde(default)]
+    pub limit_sensitive: bool,
+}
+
+impl OptOuts {
+    /// The opt-out named as in campaign `audience.suppressions`.
+    pub fn get(&self, name: &str) -> Option<bool> {
+        match name {
+            "unsubscribed" => Some(self.unsubscribed),
+            "objected" => Some(self.objected),
+            "gpc" => Some(self.gpc),
+            "limit_sensitive" => Some(self.limit_sensitive),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the `consents` map into a vector (a handful of purposes: a linear
+/// scan beats hashing, and keeps the record allocation-light).
+fn consents<'de, D>(deserializer: D) -> Result<Vec<(Cow<'de, str>, ConsentRecord<'de>)>, D::Error>
+where
+    D: de::Deserializer<'de>,
+{
+    struct ConsentMap;
+    impl<'de> Visitor<'de> for ConsentMap {
+        type Value = Vec<(Cow<'de, str>, ConsentRecord<'de>)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a map from purpose to {granted_at, withdrawn_at, source}")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = map.next_entry::<Cow<'de, str>, ConsentRecord<'de>>()? {
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(ConsentMap)
+}
+
+/// Parses one JSON Lines record.
+pub fn from_json(line: &str) -> Result<Recipient<'_>, String> {
+    serde_json::from_str(line).map_err(|e| e.to_string())
+}
+
+/// Column layout of a CSV file, found from its header row.
+///
+/// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
+/// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, and per purpose
+/// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
+/// `source:<purpose>`. Any other column is an attribute (`attr:` prefix
+/// optional) and is not interpreted.
+#[derive(Debug, Default)]
+pub struct CsvLayout {
+    id: Option<usize>,
+    jurisdiction: Option<usize>,
+    timezone: Option<usize>,
+    age: Option<usize>,
+    birth_date: Option<usize>,
+    opt_outs: Vec<(usize, &'static str)>,
+    consents: Vec<(String, Option<usize>, Option<usize>, Option<usize>)>,
+    attributes: Vec<(usize, String)>,
+}
+
+impl CsvLayout {
+    /// Reads the header row. Errors when there is no `id` column.
+    pub fn new(headers: &csv::StringRecord) -> Result<CsvLayout, String> {
+        let mut layout = CsvLayout::default();
+        for (i, raw) in headers.iter().enumerate() {
+            let name = raw.trim();
+            let mut purpose_slot = |purpose: &str, slot: usize| {
+                let entry = match layout.consents.iter_mut().position(|c| c.0 == purpose) {
+                    Some(p) => &mut layout.consents[p],
+                    None => {
+                        layout
+                            .consents
+                            .push((purpose.to_string(), None, None, None));
+                        let last = layout.consents.len() - 1;
+                        &mut layout.consents[last]
+                    }
+                };
+                match slot {
+                    0 => entry.1 = Some(i),
+                    1 => entry.2 = Some(i),
+                    _ => entry.3 = Some(i),
+                }
+            };
+            match name {
+                "id" => layout.id = Some(i),
+                "jurisdiction" => layout.jurisdiction = Some(i),
+                "timezone" => layout.timezone = Some(i),
+                "age" => layout.age = Some(i),
+                "birth_date" => layout.birth_date = Some(i),
+                "unsubscribed" => layout.opt_outs.push((i, "unsubscribed")),
+                "objected" => layout.opt_outs.push((i, "objected")),
+                "gpc" => layout.opt_outs.push((i, "gpc")),
+                "limit_sensitive" => layout.opt_outs.push((i, "limit_sensitive")),
+                other => {
+                    if let Some(p) = other.strip_prefix("consent:") {
+                        purpose_slot(p, 0);
+                    } else if let Some(p) = other.strip_prefix("withdrawn:") {
+                        purpose_slot(p, 1);
+                    } else if let Some(p) = other.strip_prefix("source:") {
+                        purpose_slot(p, 2);
+                    } else {
+                        let attribute = other.strip_prefix("attr:").unwrap_or(other);
+                        layout.attributes.push((i, attribute.to_string()));
+                    }
+                }
+            }
+        }
+        if layout.id.is_none() {
+            return Err("the header row has no `id` column".into());
+        }
+        Ok(layout)
+    }
+
+    /// Builds a recipient from one row.
+    pub fn recipient<'r>(&self, row: &'r csv::StringRecord) -> Result<Recipient<'r>, String> {
+        let text = |col: Option<usize>| -> Option<Cow<'r, str>> {
+            col.and_then(|i| row.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Cow::Borrowed)
+        };
+        let id = text(self.id).ok_or("the `id` column is empty")?;
+        let age = match text(self.age) {
+            Some(a) => Some(
+                a.parse::<u32>()
+                    .map_err(|_| format!("`age` is not a whole number: `{a}`"))?,
+            ),
+            None => None,
+        };
+        let mut opt_outs = OptOuts::default();
+        for (i, name) in &self.opt_outs {
+            let value = match row.get(*i).map(str::trim).unwrap_or("") {
+                "" | "false" | "0" | "no" | "n" => false,
+                "true" | "1" | "yes" | "y" => true,
+                other => return Err(format!("`{name}` must be true or false, found `{other}`")),
+            };
+            match *name {
+                "unsubscribed" => opt_outs.unsubscribed = value,
+                "objected" => opt_outs.objected = value,
+                "gpc" => opt_outs.gpc = value,
+                _ => opt_outs.limit_sensitive = value,
+            }
+        }
+        let consents = self
+            .consents
+            .iter()
+            .filter_map(|(purpose, granted, withdrawn, source)| {
+                let record = ConsentRecord {
+                    granted_at: text(*granted),
+                    withdrawn_at: text(*withdrawn),
+                    source: text(*source),
+                };
+                (record.granted_at.is_some() || record.withdrawn_at.is_some())
+                    .then(|| (Cow::Owned(purpose.clone()), record))
+            })
+            .collect();
+        Ok(Recipient {
+            id,
+            jurisdiction: text(self.jurisdiction),
+            timezone: text(self.timezone),
+            age,
+            birth_date: text(self.birth_date),
+            consents,
+            opt_outs,
+            attributes: AttributeNames(
+                self.attributes
+                    .iter()
+                    .filter(|(i, _)| row.get(*i).is_some_and(|v| !v.trim().is_empty()))
+                    .map(|(_, name)| Cow::Owned(name.clone()))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_record_borrowing_strings() {
+        let line = r#"{"id":"r1","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-01-01","source":"double_opt_in"}},"opt_outs":{"gpc":true},"attributes":{"x":[1,2]}}"#;
+        let r = from_json(line).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(r.id, Cow::Borrowed("r1")));
+        assert_eq!(r.consents.len(), 1);
+        assert!(r.opt_outs.gpc && !r.opt_outs.unsubscribed);
+    }
+
+    #[test]
+    fn misspelt_opt_out_is_an_error() {
+        let err = from_json(r#"{"id":"r1","opt_outs":{"unsubscibed":true}}"#)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("unknown field `unsubscibed`"), "{err}");
+    }
+
+    #[test]
+    fn csv_columns_map_to_the_record() {
+        let headers = csv::StringRecord::from(vec![
+            "id",
+            "age",
+            "consent:email_marketing",
+            "unsubscribed",
+            "city",
+        ]);
+        let layout = CsvLayout::new(&headers).unwrap_or_else(|e| panic!("{e}"));
+        let row = csv::StringRecord::from(vec!["r9", "41", "2026-02-01", "yes", "Lyon"]);
+        let r = layout.recipient(&row).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.id, "r9");
+        assert_eq!(r.age, Some(41));
+        assert!(r.opt_outs.unsubscribed);
+        assert_eq!(r.consents[0].0, "email_marketing");
+        let bad = csv::StringRecord::from(vec!["r9", "forty", "", "", ""]);
+        assert!(layout.recipient(&bad).is_err());
+    }
+}

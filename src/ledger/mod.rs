@@ -1,0 +1,604 @@
+//! The send ledger: every send the gate allowed and recorded, in an embedded
+//! SQLite database (documented in `docs/ledger.md`).
+//!
+//! Frequency caps read it through [`LedgerHistory`], one index range count
+//! per recipient and channel. `scruple gate --record` stages the allowed
+//! recipients of a run and writes them in one transaction at the end
+//! ([`Batch`]), so a killed run records nothing and a re-run of the same
+//! campaign send slot records nothing twice. Several processes may use one
+//! ledger at once: it runs in WAL mode and waits for locks up to
+//! [`BUSY_TIMEOUT`].
+//!
+//! The schema is versioned with `PRAGMA user_version`: [`MIGRATIONS`] are
+//! numbered steps applied in order, in one transaction; a ledger written by a
+//! newer scruple is refused rather than guessed at.
+
+pub mod command;
+pub mod rows;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, Statement, Transaction, TransactionBehavior};
+
+use crate::compile::{Check, Policy};
+use crate::gate::History;
+use rows::Send;
+
+/// Where the ledger lives unless `--ledger` says otherwise.
+pub const DEFAULT_PATH: &str = ".scruple/ledger.db";
+
+/// How long an operation waits for another process's lock before failing.
+/// Only commits take the write lock, each for one batch, so waits are short.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `PRAGMA application_id` of a scruple ledger (`SCRP`), so `file(1)` and
+/// scruple itself can tell a ledger from another SQLite database.
+pub const APPLICATION_ID: i32 = 0x5343_5250;
+
+/// The schema steps, in order: step *n* (1-based) brings `user_version`
+/// from *n − 1* to *n*. Steps are only ever appended, never edited.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the sends table, keyed by the send (campaign, slot) and the
+    // recipient and channel, so recording a send twice is a no-op; the
+    // index answers the cap question "how many sends to this recipient on
+    // this channel since T" as a range count. Being WITHOUT ROWID, the
+    // index entries carry the key columns too, which makes it covering.
+    "CREATE TABLE sends (
+        campaign  TEXT    NOT NULL,
+        slot      INTEGER NOT NULL,
+        recipient TEXT    NOT NULL,
+        channel   TEXT    NOT NULL,
+        sent_at   INTEGER NOT NULL,
+        PRIMARY KEY (campaign, slot, recipient, channel)
+    ) WITHOUT ROWID;
+    CREATE INDEX sends_by_recipient ON sends (recipient, channel, sent_at);",
+];
+
+/// The schema version this binary writes: the number of [`MIGRATIONS`].
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Why a ledger operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// SQLite reported an error (locked too long, not a database, disk full…).
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The ledger's directory could not be created.
+    #[error("cannot create the directory `{}`: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The ledger was written by a newer scruple.
+    #[error(
+        "the ledger has schema version {found}, newer than this scruple knows ({known}); \
+         upgrade scruple to use it"
+    )]
+    TooNew {
+        /// The ledger's `user_version`.
+        found: i64,
+        /// [`SCHEMA_VERSION`].
+        known: i64,
+    },
+    /// The file is an SQLite database, but not a scruple ledger.
+    #[error("not a scruple ledger: {0}")]
+    Foreign(String),
+}
+
+/// An open ledger.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What recording a batch or importing rows did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// Rows written.
+    pub inserted: u64,
+    /// Rows that were already in the ledger (or repeated in the batch).
+    pub already: u64,
+}
+
+/// A send of a campaign: the campaign id and the send slot (the planned send
+/// time, seconds since the Unix epoch). With the recipient and channel it is
+/// the idempotence key of the ledger.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendSlot {
+    /// Campaign id.
+    pub campaign: String,
+    /// Planned send time (seconds since the Unix epoch).
+    pub slot: i64,
+}
+
+impl Ledger {
+    /// Opens the ledger at `path`, creating it (and its directory) if needed,
+    /// and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| LedgerError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        Ledger::connect(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+    }
+
+    /// Opens the ledger at `path` if the file exists; creates nothing.
+    pub fn open_existing(path: &Path) -> Result<Option<Ledger>, LedgerError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ledger::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map(Some)
+    }
+
+    /// A ledger in memory (tests and benchmarks).
+    pub fn in_memory() -> Result<Ledger, LedgerError> {
+        let conn = Connection::open_in_memory()?;
+        migrate(&conn)?;
+        Ok(Ledger {
+            conn,
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    fn connect(path: &Path, flags: OpenFlags) -> Result<Ledger, LedgerError> {
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Readers never block the writer, nor it them; commits append to the
+        // write-ahead log.
+        let _mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+        migrate(&conn)?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Where the ledger is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The frequency-cap history for a send of `send`: sends of every other
+    /// campaign send, so re-deciding a send already recorded (a re-run)
+    /// gives the same decisions, and a recipient listed twice in one batch
+    /// is decided the same way twice.
+    pub fn history(&self, send: &SendSlot) -> Result<LedgerHistory<'_>, LedgerError> {
+        let count = self.conn.prepare(
+            "SELECT count(*) FROM sends
+             WHERE recipient = ?1 AND channel = ?2 AND sent_at >= ?3
+               AND NOT (campaign = ?4 AND slot = ?5)",
+        )?;
+        Ok(LedgerHistory {
+            count: RefCell::new(count),
+            send: send.clone(),
+            error: RefCell::new(None),
+        })
+    }
+
+    /// Starts staging the allowed recipients of a run; nothing reaches the
+    /// ledger until [`Batch::commit`].
+    pub fn batch(&self) -> Result<Batch<'_>, LedgerError> {
+        self.conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS pending (recipient TEXT NOT NULL);
+             DELETE FROM temp.pending;",
+        )?;
+        // One deferred transaction for the run: staging rows into the
+        // (connection-private) temp table is cheap, and the reads of the
+        // run share one snapshot of the ledger. It takes no write lock.
+        let staging = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        let insert = self
+            .conn
+            .prepare("INSERT INTO temp.pending (recipient) VALUES (?1)")?;
+        Ok(Batch {
+            ledger: self,
+            insert,
+            staging,
+            staged: 0,
+        })
+    }
+
+    /// Writes `sends` in one transaction: all or nothing. A send already in
+    /// the ledger is counted in [`Recorded::already`] and left unchanged.
+    pub fn import<E>(
+        &self,
+        sends: impl IntoIterator<Item = Result<Send, E>>,
+    ) -> Result<Result<Recorded, E>, LedgerError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let mut recorded = Recorded::default();
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO sends (campaign, slot, recipient, channel, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for send in sends {
+                let send = match send {
+                    Ok(send) => send,
+                    // Dropping the transaction rolls it back.
+                    Err(e) => return Ok(Err(e)),
+                };
+                let n = insert.execute(params![
+                    send.campaign,
+                    send.slot,
+                    send.recipient,
+                    send.channel,
+                    send.sent_at
+                ])?;
+                if n == 0 {
+                    recorded.already += 1;
+                } else {
+                    recorded.inserted += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(Ok(recorded))
+    }
+
+    /// Every send to `recipient`, newest first.
+    pub fn sends_to(&self, recipient: &str) -> Result<Vec<Send>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT campaign, slot, recipient, channel, sent_at FROM sends
+             WHERE recipient = ?1 ORDER BY sent_at DESC, campaign, channel",
+        )?;
+        let rows = stmt.query_map([recipient], send_of_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Calls `each` with every send, in key order (campaign, slot,
+    /// recipient, channel), streaming. Stops at the first error of `each`.
+    pub fn for_each<E>(
+        &self,
+        mut each: impl FnMut(Send) -> Result<(), E>,
+    ) -> Result<Result<(), E>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT campaign, slot, recipient, channel, sent_at FROM sends
+             ORDER BY campaign, slot, recipient, channel",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if let Err(e) = each(send_of_row(row)?) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// Deletes the sends made before `before` (seconds since the Unix
+    /// epoch); returns how many.
+    pub fn prune(&self, before: i64) -> Result<u64, LedgerError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM sends WHERE sent_at < ?1", [before])?;
+        Ok(n as u64)
+    }
+}
+
+fn send_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Send> {
+    Ok(Send {
+        campaign: row.get(0)?,
+        slot: row.get(1)?,
+        recipient: row.get(2)?,
+        channel: row.get(3)?,
+        sent_at: row.get(4)?,
+    })
+}
+
+/// Brings the schema of `conn` up to [`SCHEMA_VERSION`], or refuses it.
+fn migrate(conn: &Connection) -> Result<(), LedgerError> {
+    check_identity(conn)?;
+    if user_version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Migrate under the write lock, re-reading the version: another process
+    // may have migrated while this one waited.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    let version = user_version(&tx)?;
+    if version == 0 {
+        let tables: i64 = tx.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        if tables > 0 {
+            return Err(LedgerError::Foreign(
+                "the database already has tables but no scruple schema version".into(),
+            ));
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+    }
+    let start = usize::try_from(version).unwrap_or(usize::MAX);
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(start) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Refuses a newer schema, and a database that belongs to something else.
+fn check_identity(conn: &Connection) -> Result<(), LedgerError> {
+    let version = user_version(conn)?;
+    if !(0..=SCHEMA_VERSION).contains(&version) {
+        return Err(LedgerError::TooNew {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    if id != 0 && id != APPLICATION_ID {
+        return Err(LedgerError::Foreign(format!(
+            "its application id is {id:#x}"
+        )));
+    }
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> Result<i64, LedgerError> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+/// Frequency-cap history read from the ledger, leaving out the send being
+/// decided (see [`Ledger::history`]). One prepared statement, one index range
+/// count per call.
+pub struct LedgerHistory<'l> {
+    count: RefCell<Statement<'l>>,
+    send: SendSlot,
+    error: RefCell<Option<String>>,
+}
+
+impl LedgerHistory<'_> {
+    /// The first error reading the ledger, if any: the records it hit were
+    /// suppressed as bad, and the run should not be trusted.
+    pub fn error(&self) -> Option<String> {
+        self.error.borrow().clone()
+    }
+}
+
+impl History for LedgerHistory<'_> {
+    fn sends_since(&self, recipient: &str, channel: &str, since: i64) -> Result<u32, String> {
+        let counted = match self.count.try_borrow_mut() {
+            Ok(mut stmt) => stmt
+                .query_row(
+                    params![
+                        recipient,
+                        channel,
+                        since,
+                        self.send.campaign,
+                        self.send.slot
+                    ],
+                    |row| row.get::<_, i64>(0),
+                )
+                .map_err(|e| format!("reading the ledger: {e}")),
+            Err(_) => Err("reading the ledger: re-entrant call".to_string()),
+        };
+        match counted {
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(e) => {
+                self.error.borrow_mut().get_or_insert_with(|| e.clone());
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The allowed recipients of a run, staged on the ledger's connection and
+/// written by [`Batch::commit`]. Dropping a batch records nothing.
+pub struct Batch<'l> {
+    ledger: &'l Ledger,
+    // Declared before `staging` so the statement is finalized first.
+    insert: Statement<'l>,
+    staging: Transaction<'l>,
+    staged: u64,
+}
+
+impl Batch<'_> {
+    /// Stages one allowed recipient.
+    pub fn add(&mut self, recipient: &str) -> Result<(), LedgerError> {
+        self.insert.execute([recipient])?;
+        self.staged += 1;
+        Ok(())
+    }
+
+    /// Recipients staged so far.
+    pub fn staged(&self) -> u64 {
+        self.staged
+    }
+
+    /// Records every staged recipient on each of `channels` as sent at
+    /// `sent_at` for `send`, in one write transaction. Sends already in the
+    /// ledger (a re-run of the same send) are left as they are.
+    pub fn commit(
+        self,
+        send: &SendSlot,
+        channels: &[String],
+        sent_at: i64,
+    ) -> Result<Recorded, LedgerError> {
+        let Batch {
+            ledger,
+            insert,
+            staging,
+            staged,
+        } = self;
+        drop(insert);
+        staging.commit()?;
+        let conn = &ledger.conn;
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let mut inserted = 0u64;
+        {
+            // In recipient order, so the key and index inserts are local.
+            let mut copy = tx.prepare(
+                "INSERT OR IGNORE INTO main.sends (campaign, slot, recipient, channel, sent_at)
+                 SELECT ?1, ?2, recipient, ?3, ?4 FROM temp.pending ORDER BY recipient",
+            )?;
+            for channel in channels {
+                inserted +=
+                    copy.execute(params![send.campaign, send.slot, channel, sent_at])? as u64;
+            }
+        }
+        tx.execute("DELETE FROM temp.pending", [])?;
+        tx.commit()?;
+        let total = staged.saturating_mul(channels.len() as u64);
+        Ok(Recorded {
+            inserted,
+            already: total.saturating_sub(inserted),
+        })
+    }
+}
+
+/// The longest frequency-cap window of the enabled rules of `policy`, in
+/// seconds, with the id of its rule: sends older than that can no longer
+/// affect a decision.
+pub fn longest_cap_window(policy: &Policy) -> Option<(i64, &str)> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| r.disabled.is_none())
+        .filter_map(|r| match &r.check {
+            Check::FrequencyCap { window, .. } => {
+                Some((crate::gate::window_seconds(window), r.id.as_str()))
+            }
+            _ => None,
+        })
+        // The first of the longest, so the rule named is stable.
+        .min_by_key(|(seconds, _)| std::cmp::Reverse(*seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(campaign: &str, slot: i64, recipient: &str, channel: &str) -> Send {
+        Send {
+            campaign: campaign.into(),
+            slot,
+            recipient: recipient.into(),
+            channel: channel.into(),
+            sent_at: slot,
+        }
+    }
+
+    fn ledger() -> Ledger {
+        Ledger::in_memory().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn import(ledger: &Ledger, sends: Vec<Send>) -> Recorded {
+        let rows = sends.into_iter().map(Ok::<_, String>);
+        match ledger.import(rows) {
+            Ok(Ok(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_exclude_the_send_being_decided() {
+        let ledger = ledger();
+        import(
+            &ledger,
+            vec![
+                send("a", 100, "r1", "email"),
+                send("b", 200, "r1", "email"),
+                send("b", 200, "r1", "sms"),
+                send("c", 300, "r2", "email"),
+            ],
+        );
+        let slot = SendSlot {
+            campaign: "b".into(),
+            slot: 200,
+        };
+        let history = ledger.history(&slot).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(history.sends_since("r1", "email", 0), Ok(1));
+        assert_eq!(history.sends_since("r1", "email", 101), Ok(0));
+        assert_eq!(history.sends_since("r2", "email", 0), Ok(1));
+        assert_eq!(history.sends_since("r3", "email", 0), Ok(0));
+    }
+
+    #[test]
+    fn the_count_is_a_covering_index_range() {
+        let ledger = ledger();
+        let plan: Vec<String> = ledger
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM sends
+                 WHERE recipient = ?1 AND channel = ?2 AND sent_at >= ?3
+                   AND NOT (campaign = ?4 AND slot = ?5)",
+            )
+            .and_then(|mut s| {
+                s.query_map(params!["r", "email", 0, "c", 0], |r| r.get(3))?
+                    .collect()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(
+                "COVERING INDEX sends_by_recipient (recipient=? AND channel=? AND sent_at>?)"
+            ),
+            "{plan}"
+        );
+    }
+
+    #[test]
+    fn a_batch_records_once_and_only_on_commit() {
+        let ledger = ledger();
+        let slot = SendSlot {
+            campaign: "spring".into(),
+            slot: 1_000,
+        };
+        let channels = vec!["email".to_string(), "sms".to_string()];
+        {
+            let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
+            batch.add("r1").unwrap_or_else(|e| panic!("{e}"));
+            // Dropped: nothing recorded.
+        }
+        assert_eq!(ledger.sends_to("r1").map(|v| v.len()).ok(), Some(0));
+        for expected in [
+            Recorded {
+                inserted: 4,
+                already: 2,
+            },
+            Recorded {
+                inserted: 0,
+                already: 6,
+            },
+        ] {
+            let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
+            for r in ["r1", "r2", "r1"] {
+                batch.add(r).unwrap_or_else(|e| panic!("{e}"));
+            }
+            assert_eq!(batch.commit(&slot, &channels, 1_000).ok(), Some(expected));
+        }
+        assert_eq!(ledger.sends_to("r1").map(|v| v.len()).ok(), Some(2));
+    }
+
+    #[test]
+    fn prune_deletes_only_older_sends() {
+        let ledger = ledger();
+        import(
+            &ledger,
+            vec![send("a", 100, "r1", "email"), send("a", 200, "r1", "email")],
+        );
+        assert_eq!(ledger.prune(150).ok(), Some(1));
+        assert_eq!(
+            ledger.sends_to("r1").ok(),
+            Some(vec![send("a", 200, "r1", "email")])
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_and_a_foreign_database_are_refused() {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(migrate(&conn), Err(LedgerError::TooNew { .. })));
+
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("CREATE TABLE t (x)")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(migrate(&conn), Err(LedgerError::Foreign(_))));
+    }
+}

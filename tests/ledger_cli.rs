@@ -1,0 +1,679 @@
+//! End-to-end tests of the send ledger: `scruple gate --ledger/--record` and
+//! `scruple ledger import|history|prune|export`, on the real binary, each in
+//! its own temporary directory (so the default `.scruple/ledger.db` lands
+//! there), with the shipped packs and no scruple.toml.
+//!
+//! The ledger is inspected through `scruple ledger export`, and directly with
+//! SQLite for what the binary cannot tell about itself: integrity after a
+//! killed run, and a schema version from the future.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The send slot of most runs: 11:00 in Paris, outside quiet hours.
+const AT: &str = "2026-11-23T10:00:00Z";
+/// The example campaign: email, purpose `email_marketing`, EU-FR and EU-DE.
+const CAMPAIGN_ID: &str = "spring-sale-2026";
+
+fn campaign() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/campaigns/spring-sale.yaml")
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_scruple"))
+}
+
+/// `scruple ARGS… --no-config`, run in `dir`.
+fn scruple(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .arg("--no-config");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: impl std::borrow::BorrowMut<Command>) -> Run {
+    let out = cmd.borrow_mut().output().expect("scruple runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A recipient every rule of the example campaign allows at [`AT`].
+fn recipient(id: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{{"email_marketing":{{"granted_at":"2026-06-01T09:00:00Z","source":"double_opt_in"}}}}}}"#
+    )
+}
+
+fn write_recipients(dir: &Path, name: &str, ids: &[String]) -> PathBuf {
+    let path = dir.join(name);
+    let text: String = ids.iter().map(|id| recipient(id) + "\n").collect();
+    std::fs::write(&path, text).expect("recipients written");
+    path
+}
+
+/// `scruple gate` of the example campaign (or `campaign`) on `recipients` at `at`.
+fn gate(dir: &Path, campaign: &Path, recipients: &Path, at: &str, extra: &[&str]) -> Run {
+    let mut cmd = scruple(dir, &["gate"]);
+    cmd.arg(campaign)
+        .arg("--recipients")
+        .arg(recipients)
+        .args(["--at", at])
+        .args(extra);
+    run(cmd)
+}
+
+/// Decision per recipient id, from the gate's JSON lines.
+fn decisions(stdout: &str) -> Vec<(String, String, Vec<String>)> {
+    stdout
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("a JSON decision");
+            let rules = v["reasons"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|x| x["rule"].as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                v["recipient"].as_str().unwrap_or_default().to_string(),
+                v["decision"].as_str().unwrap_or_default().to_string(),
+                rules,
+            )
+        })
+        .collect()
+}
+
+/// Every row of the ledger in `dir` (default path), via `scruple ledger export`.
+fn export(dir: &Path) -> Vec<Value> {
+    let out = run(scruple(dir, &["ledger", "export"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect()
+}
+
+/// Imports JSON Lines `rows` into the default ledger of `dir`.
+fn import(dir: &Path, rows: &[String]) -> Run {
+    let file = dir.join("past.jsonl");
+    std::fs::write(&file, rows.join("\n")).expect("rows written");
+    run(scruple(dir, &["ledger", "import"]).arg(&file))
+}
+
+fn send_row(campaign: &str, recipient: &str, channel: &str, sent_at: &str) -> String {
+    format!(
+        r#"{{"campaign":"{campaign}","recipient":"{recipient}","channel":"{channel}","sent_at":"{sent_at}"}}"#
+    )
+}
+
+fn ledger_path(dir: &Path) -> PathBuf {
+    dir.join(".scruple/ledger.db")
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a temporary directory")
+}
+
+#[test]
+fn caps_count_recent_sends_from_the_ledger() {
+    let dir = tempdir();
+    let mut rows = Vec::new();
+    for (i, day) in [
+        "2026-11-17T10:00:00Z",
+        "2026-11-19T10:00:00Z",
+        "2026-11-22T10:00:00Z",
+    ]
+    .iter()
+    .enumerate()
+    {
+        rows.push(send_row(&format!("past-{i}"), "three-recent", "email", day));
+        if i > 0 {
+            rows.push(send_row(&format!("past-{i}"), "two-recent", "email", day));
+        }
+        // Out of the 7-day window, or on another channel: not counted.
+        rows.push(send_row(
+            &format!("old-{i}"),
+            "three-old",
+            "email",
+            "2026-11-01T10:00:00Z",
+        ));
+        rows.push(send_row(&format!("sms-{i}"), "three-sms", "sms", day));
+    }
+    // The same send twice: one row.
+    rows.push(send_row(
+        "old-0",
+        "three-old",
+        "email",
+        "2026-11-01T10:00:00Z",
+    ));
+    let imported = import(dir.path(), &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    assert!(
+        imported
+            .stderr
+            .contains("imported 11 sends into .scruple/ledger.db (1 already there)"),
+        "{}",
+        imported.stderr
+    );
+
+    let ids: Vec<String> = [
+        "three-recent",
+        "two-recent",
+        "three-old",
+        "three-sms",
+        "new",
+    ]
+    .map(String::from)
+    .to_vec();
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &ids);
+    let out = gate(dir.path(), &campaign(), &recipients, AT, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let got = decisions(&out.stdout);
+    let expected = [
+        ("three-recent", "suppress"),
+        ("two-recent", "allow"),
+        ("three-old", "allow"),
+        ("three-sms", "allow"),
+        ("new", "allow"),
+    ];
+    for ((id, decision, rules), (want_id, want)) in got.iter().zip(expected) {
+        assert_eq!(
+            (id.as_str(), decision.as_str()),
+            (want_id, want),
+            "{}",
+            out.stdout
+        );
+        if want == "suppress" {
+            assert_eq!(rules, &["baseline_email_frequency_cap"]);
+        }
+    }
+    assert!(
+        out.stdout
+            .contains("already 3 email sends in the window; the cap is 3"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn reading_creates_no_ledger() {
+    let dir = tempdir();
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &["a".to_string()]);
+    let out = gate(dir.path(), &campaign(), &recipients, AT, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!dir.path().join(".scruple").exists());
+    let out = run(scruple(dir.path(), &["ledger", "export"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no ledger at `.scruple/ledger.db`"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join(".scruple").exists());
+}
+
+#[test]
+fn recording_is_idempotent_per_send_slot() {
+    let dir = tempdir();
+    // `two-recent` has 2 sends in the week: this campaign's send is the third.
+    let rows = [
+        send_row("past-1", "two-recent", "email", "2026-11-20T10:00:00Z"),
+        send_row("past-2", "two-recent", "email", "2026-11-21T10:00:00Z"),
+    ];
+    assert_eq!(import(dir.path(), &rows).code, 0);
+    let ids: Vec<String> = ["a", "b", "two-recent", "a"].map(String::from).to_vec();
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &ids);
+
+    let first = gate(dir.path(), &campaign(), &recipients, AT, &["--record"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    // `a` is listed twice: one send.
+    assert!(
+        first
+            .stderr
+            .contains("recorded 3 sends in .scruple/ledger.db (1 already there)"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(export(dir.path()).len(), 5);
+
+    // The same campaign and slot again: the same decisions (the run's own
+    // sends do not count against it), nothing recorded twice.
+    let again = gate(dir.path(), &campaign(), &recipients, AT, &["--record"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(decisions(&again.stdout), decisions(&first.stdout));
+    assert!(
+        again
+            .stderr
+            .contains("recorded 0 sends in .scruple/ledger.db (4 already there)"),
+        "{}",
+        again.stderr
+    );
+    let rows = export(dir.path());
+    assert_eq!(rows.len(), 5);
+    let ours: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["campaign"] == CAMPAIGN_ID)
+        .collect();
+    assert_eq!(ours.len(), 3);
+    for row in ours {
+        assert_eq!(
+            (
+                row["slot"].as_str(),
+                row["sent_at"].as_str(),
+                row["channel"].as_str()
+            ),
+            (Some(AT), Some(AT), Some("email"))
+        );
+    }
+
+    // The next day is another send: it counts, and `two-recent` now has 3.
+    let next = gate(
+        dir.path(),
+        &campaign(),
+        &recipients,
+        "2026-11-24T10:00:00Z",
+        &["--record"],
+    );
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    let got = decisions(&next.stdout);
+    assert_eq!(got[2].1, "suppress", "{}", next.stdout);
+    assert!(next.stderr.contains("recorded 2 sends"), "{}", next.stderr);
+    assert_eq!(export(dir.path()).len(), 7);
+
+    let history = run(scruple(dir.path(), &["ledger", "history", "a"]));
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert_eq!(
+        history.stdout,
+        "sent_at               channel  campaign          slot\n\
+         2026-11-24T10:00:00Z  email    spring-sale-2026  2026-11-24T10:00:00Z\n\
+         2026-11-23T10:00:00Z  email    spring-sale-2026  2026-11-23T10:00:00Z\n"
+    );
+}
+
+/// Writes recipients to the child's standard input until it is gone.
+fn feed_forever(mut stdin: std::process::ChildStdin) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut written = 0u64;
+        let mut chunk = String::new();
+        loop {
+            chunk.clear();
+            for _ in 0..1_000 {
+                chunk.push_str(&recipient(&format!("stream-{written}")));
+                chunk.push('\n');
+                written += 1;
+            }
+            if stdin.write_all(chunk.as_bytes()).is_err() {
+                return written;
+            }
+        }
+    })
+}
+
+#[test]
+fn a_killed_run_records_nothing() {
+    let dir = tempdir();
+    // A complete run first: its rows must survive the killed one.
+    let recipients = write_recipients(
+        dir.path(),
+        "first.jsonl",
+        &["kept-1".to_string(), "kept-2".to_string()],
+    );
+    assert_eq!(
+        gate(dir.path(), &campaign(), &recipients, AT, &["--record"]).code,
+        0
+    );
+
+    // An endless stream of recipients, so the run is certainly mid-way when
+    // killed: decisions are flowing to --allowed, sends are staged.
+    let allowed = dir.path().join("allowed.jsonl");
+    let mut child = std::process::Command::new(bin())
+        .current_dir(dir.path())
+        .arg("gate")
+        .arg(campaign())
+        .args([
+            "--recipients",
+            "-",
+            "--at",
+            "2026-11-24T10:00:00Z",
+            "--record",
+            "--no-config",
+        ])
+        .arg("--allowed")
+        .arg(&allowed)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("scruple starts");
+    let feeder = feed_forever(child.stdin.take().expect("a stdin pipe"));
+    let started = Instant::now();
+    while std::fs::metadata(&allowed).map(|m| m.len()).unwrap_or(0) < 100_000 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no decisions after 2 minutes"
+        );
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the gate stopped by itself"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    child.kill().expect("killed");
+    child.wait().expect("reaped");
+    let fed = feeder.join().expect("the feeder ends");
+    assert!(fed > 1_000, "only {fed} records were fed");
+
+    let conn = rusqlite::Connection::open(ledger_path(dir.path())).expect("the ledger opens");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect("a count") };
+    assert_eq!(
+        count("SELECT count(*) FROM sends WHERE recipient LIKE 'stream-%'"),
+        0
+    );
+    assert_eq!(count("SELECT count(*) FROM sends"), 2);
+    drop(conn);
+    assert_eq!(export(dir.path()).len(), 2);
+}
+
+#[test]
+fn a_kill_at_any_moment_records_all_or_nothing() {
+    let dir = tempdir();
+    let n = 20_000;
+    let ids: Vec<String> = (0..n).map(|i| format!("r-{i}")).collect();
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &ids);
+    let ledger = ledger_path(dir.path());
+    // Kills spread over start-up, deciding, and the final commit.
+    for (day, delay_ms) in [50u64, 150, 300, 500, 800, 1_200, 2_000].iter().enumerate() {
+        let at = format!("2026-12-{:02}T10:00:00Z", day + 1);
+        let mut child = std::process::Command::new(bin())
+            .current_dir(dir.path())
+            .arg("gate")
+            .arg(campaign())
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", &at, "--record", "--no-config"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("scruple starts");
+        std::thread::sleep(Duration::from_millis(*delay_ms));
+        let _ = child.kill();
+        child.wait().expect("reaped");
+        if !ledger.exists() {
+            continue;
+        }
+        let conn = rusqlite::Connection::open(&ledger).expect("the ledger opens");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity check");
+        assert_eq!(check, "ok");
+        let slot = jiff::Timestamp::from_str(&at).expect("a time").as_second();
+        let recorded: i64 = conn
+            .query_row("SELECT count(*) FROM sends WHERE slot = ?1", [slot], |r| {
+                r.get(0)
+            })
+            .expect("a count");
+        assert!(
+            recorded == 0 || recorded == n,
+            "killed after {delay_ms} ms: {recorded} of {n} sends recorded"
+        );
+    }
+}
+
+#[test]
+fn concurrent_writers_all_land() {
+    let dir = tempdir();
+    let template = std::fs::read_to_string(campaign()).expect("the example campaign");
+    let per_campaign = 3_000;
+    let mut children = Vec::new();
+    for c in 0..4 {
+        let id = format!("concurrent-{c}");
+        let file = dir.path().join(format!("{id}.yaml"));
+        std::fs::write(
+            &file,
+            template.replace(&format!("id: {CAMPAIGN_ID}"), &format!("id: {id}")),
+        )
+        .expect("campaign written");
+        let ids: Vec<String> = (0..per_campaign).map(|i| format!("r-{i}")).collect();
+        let recipients = write_recipients(dir.path(), &format!("{id}.jsonl"), &ids);
+        let child = std::process::Command::new(bin())
+            .current_dir(dir.path())
+            .arg("gate")
+            .arg(&file)
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", AT, "--record", "--no-config"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("scruple starts");
+        children.push(child);
+    }
+    for child in children {
+        let out = child.wait_with_output().expect("scruple ends");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!("recorded {per_campaign} sends")),
+            "{stderr}"
+        );
+    }
+    let rows = export(dir.path());
+    assert_eq!(rows.len(), 4 * per_campaign);
+    for c in 0..4 {
+        let id = format!("concurrent-{c}");
+        assert_eq!(
+            rows.iter().filter(|r| r["campaign"] == id.as_str()).count(),
+            per_campaign
+        );
+    }
+}
+
+#[test]
+fn import_history_prune_export_round_trip() {
+    let dir = tempdir();
+    let csv = "campaign,slot,recipient,channel,sent_at\n\
+               spring,2026-11-20T10:00:00Z,r1,email,2026-11-20T10:05:00Z\n\
+               spring,,r1,sms,2026-11-20\n\
+               autumn,,r1,email,1792000000\n\
+               autumn,,r2,email,2026-09-01T08:00:00Z\n";
+    std::fs::write(dir.path().join("past.csv"), csv).expect("csv written");
+    let out = run(scruple(dir.path(), &["ledger", "import", "past.csv"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("imported 4 sends into .scruple/ledger.db (0 already there)"),
+        "{}",
+        out.stderr
+    );
+
+    let history = run(scruple(
+        dir.path(),
+        &["ledger", "history", "r1", "--format", "csv"],
+    ));
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    assert_eq!(
+        history.stdout,
+        "campaign,slot,recipient,channel,sent_at\n\
+         spring,2026-11-20T10:00:00Z,r1,email,2026-11-20T10:05:00Z\n\
+         spring,2026-11-20T00:00:00Z,r1,sms,2026-11-20T00:00:00Z\n\
+         autumn,2026-10-14T17:46:40Z,r1,email,2026-10-14T17:46:40Z\n"
+    );
+    let nobody = run(scruple(dir.path(), &["ledger", "history", "nobody"]));
+    assert_eq!((nobody.code, nobody.stdout.as_str()), (0, ""));
+    assert!(
+        nobody.stderr.contains("no sends to `nobody`"),
+        "{}",
+        nobody.stderr
+    );
+
+    // Export as CSV, import into another ledger, export again: the same rows.
+    let exported = run(scruple(
+        dir.path(),
+        &["ledger", "export", "--format", "csv"],
+    ));
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
+    assert_eq!(exported.stdout.lines().count(), 5);
+    let mut import_copy = scruple(
+        dir.path(),
+        &[
+            "ledger", "import", "-", "--format", "csv", "--ledger", "copy.db",
+        ],
+    );
+    import_copy.write_stdin(exported.stdout.clone());
+    assert_eq!(run(import_copy).code, 0);
+    let copy = run(scruple(
+        dir.path(),
+        &["ledger", "export", "--format", "csv", "--ledger", "copy.db"],
+    ));
+    assert_eq!(copy.stdout, exported.stdout);
+    // Importing the same rows again changes nothing.
+    let mut again = scruple(
+        dir.path(),
+        &[
+            "ledger", "import", "-", "--format", "csv", "--ledger", "copy.db",
+        ],
+    );
+    again.write_stdin(exported.stdout.clone());
+    let again = run(again);
+    assert!(
+        again
+            .stderr
+            .contains("imported 0 sends into copy.db (4 already there)"),
+        "{}",
+        again.stderr
+    );
+
+    // Prune by the policy's longest cap window (7 days before --at).
+    let pruned = run(scruple(
+        dir.path(),
+        &["ledger", "prune", "--at", "2026-11-25T00:00:00Z"],
+    ));
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(
+        pruned.stderr.contains(
+            "pruned 2 sends older than the longest cap window (7 days of `baseline_email_frequency_cap`), made before 2026-11-18T00:00:00Z"
+        ),
+        "{}",
+        pruned.stderr
+    );
+    assert_eq!(export(dir.path()).len(), 2);
+    let pruned = run(scruple(
+        dir.path(),
+        &[
+            "ledger",
+            "prune",
+            "--older-than",
+            "1d",
+            "--at",
+            "2026-11-21T01:00:00Z",
+        ],
+    ));
+    assert!(
+        pruned.stderr.contains("pruned 1 send older than 1 day"),
+        "{}",
+        pruned.stderr
+    );
+    assert_eq!(export(dir.path()).len(), 1);
+}
+
+#[test]
+fn bad_rows_import_nothing() {
+    let dir = tempdir();
+    let rows = [
+        send_row("c", "r1", "email", "2026-11-20T10:00:00Z"),
+        r#"{"campaign":"c","recipient":"r2","channel":"email","sent_at":"last tuesday"}"#
+            .to_string(),
+    ];
+    let out = import(dir.path(), &rows);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("line 2: `last tuesday` is not a date or an RFC 3339 time"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("nothing was imported"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(export(dir.path()).len(), 0);
+
+    let out = run(scruple(dir.path(), &["ledger", "import", "missing.csv"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("cannot read `missing.csv`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_ledger_from_a_newer_scruple_is_refused() {
+    let dir = tempdir();
+    assert_eq!(
+        import(dir.path(), &[send_row("c", "r1", "email", "2026-11-20")]).code,
+        0
+    );
+    let conn = rusqlite::Connection::open(ledger_path(dir.path())).expect("the ledger opens");
+    conn.pragma_update(None, "user_version", 99)
+        .expect("version set");
+    drop(conn);
+
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &["r1".to_string()]);
+    for out in [
+        gate(dir.path(), &campaign(), &recipients, AT, &[]),
+        run(scruple(dir.path(), &["ledger", "export"])),
+    ] {
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(
+                "ledger `.scruple/ledger.db`: the ledger has schema version 99, newer than this scruple knows (1); upgrade scruple to use it"
+            ),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(out.stdout, "");
+    }
+
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        "not a database at all, just some text",
+    )
+    .expect("written");
+    let out = run(scruple(
+        dir.path(),
+        &["ledger", "export", "--ledger", "notes.txt"],
+    ));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("ledger `notes.txt`: file is not a database"),
+        "{}",
+        out.stderr
+    );
+}
