@@ -497,7 +497,7 @@ mem/unit.tests.yaml (packs: baseline)
       at mem/unit.tests.yaml:18
       rules that fire (- expected, + actual):
         - baseline_deceptive_subject  did not fire: it passed
-        + baseline_quiet_hours        fired (warning): A message would arrive at 23:00 recipient's local time, inside the quiet hours (21:00–08:00) of the recipient's local time.
+        + baseline_quiet_hours        fired (warning): A message would arrive at 23:00 in the recipient's local time, inside the quiet hours (21:00–08:00).
 
 2 tests in 1 file: 1 passed, 1 failed
 "
@@ -518,7 +518,7 @@ fn junit_escapes_names_and_messages() {
     assert!(xml.contains(
         "<testcase name=\"&lt;night&gt; &amp; &apos;day&apos; &quot;quoted&quot;\" classname=\"mem/unit.tests.yaml\""
     ));
-    assert!(xml.contains("message=\"1 expectation not met\">rules that fire (- expected, + actual):\n  + baseline_quiet_hours  fired (warning): A message would arrive at 23:00 recipient&apos;s local time"));
+    assert!(xml.contains("message=\"1 expectation not met\">rules that fire (- expected, + actual):\n  + baseline_quiet_hours  fired (warning): A message would arrive at 23:00 in the recipient&apos;s local time"));
     assert!(xml.ends_with("</testsuites>\n"));
 }
 
