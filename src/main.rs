@@ -427,10 +427,10 @@ fn main() -> ExitCode {
         Command::Fmt(args) => {
             let outcome = scruple::fmt::command(&args, &mut std::io::stdin().lock());
             eprint_diags(&outcome.diags);
-            eprint!("{}", outcome.stderr);
             if !outcome.stdout.is_empty() {
                 print_out(&outcome.stdout);
             }
+            eprint!("{}", outcome.stderr);
             outcome.code
         }
         Command::Schema { which } => {

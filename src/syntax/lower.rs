@@ -85,7 +85,7 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
 /// absent: the pair of `when a == b` ends at the next statement. Only literal
 /// punctuation (`]`, `}`, `)`) and trivia can follow the last inner pair
 /// (itself trimmed), so the span is cut after the last punctuation found there.
-fn span_of(pair: &Pair<'_, Rule>) -> Span {
+pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
     let Some(last) = pair.clone().into_inner().last() else {
         return Span::new(s.start(), s.end());

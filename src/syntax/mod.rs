@@ -6,6 +6,8 @@
 //! of day, escapes, regexes, one constraint per rule).
 
 pub mod ast;
+mod comments;
+pub mod format;
 mod lower;
 pub mod print;
 

@@ -4,8 +4,6 @@
 //! **Checks** every attribute the campaign selects people on — segment
 //! filters, exclusions, the filters of lookalike seeds, personalization
 //! attributes and the inputs of model features — and follows its lineage
-//! (for personalization attributes, derivations only: greeting someone by a
-//! first name that is a proxy for ethnicity selects nobody)
 //! transitively: the campaign's own `derived_attributes` and `model_features`,
 //! the policy's `derived_from` declarations and, with `including proxies`,
 //! its `proxy_for` declarations. The finding shows the chain
@@ -71,10 +69,11 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
         }
         out.push(v);
     }
-    // Personalizing on a proxy (greeting someone by first name) selects
-    // nobody, so only the attribute itself and what it is derived from count.
+    // Content that varies by a proxy (an offer by postal code) discriminates
+    // like targeting does, so proxies count here too. A name used only in a
+    // greeting is a known false positive; waive it with that justification.
     for attr in model.personalization_attributes() {
-        if let Some(chain) = lineage(&attr.value, forbidden, false, cx) {
+        if let Some(chain) = lineage(&attr.value, forbidden, including_proxies, cx) {
             out.push(violation(
                 attr.span,
                 format!("personalizes on `{}`", attr.value),
