@@ -21,7 +21,9 @@ fn policy() -> Policy {
 
 fn options() -> Options {
     Options {
-        now: "2026-11-23T12:00:00Z".parse().unwrap_or_else(|_| jiff::Timestamp::now()),
+        now: "2026-11-23T12:00:00Z"
+            .parse()
+            .unwrap_or_else(|_| jiff::Timestamp::now()),
     }
 }
 
@@ -35,8 +37,14 @@ fn campaigns(n: usize) -> Vec<scruple::campaign::Campaign> {
             let text = base
                 .replace("id: spring-sale-2026", &format!("id: spring-sale-{i}"))
                 .replace("id: baby-club-launch", &format!("id: baby-club-{i}"))
-                .replace("name: returning_customers", &format!("name: returning_customers_{i}"))
-                .replace("name: expecting_parents", &format!("name: expecting_parents_{i}"));
+                .replace(
+                    "name: returning_customers",
+                    &format!("name: returning_customers_{i}"),
+                )
+                .replace(
+                    "name: expecting_parents",
+                    &format!("name: expecting_parents_{i}"),
+                );
             let source = SourceFile::new(format!("c{i}.yaml"), text);
             scruple::campaign::load(&source).unwrap_or_else(|d| panic!("{d:?}"))
         })
@@ -53,14 +61,22 @@ fn load_one_campaign(bencher: divan::Bencher) {
 fn check_one_clean_campaign(bencher: divan::Bencher) {
     let policy = policy();
     let campaign = &campaigns(1)[0];
-    bencher.bench(|| eval::check(&policy, divan::black_box(campaign), options()).findings.len());
+    bencher.bench(|| {
+        eval::check(&policy, divan::black_box(campaign), options())
+            .findings
+            .len()
+    });
 }
 
 #[divan::bench]
 fn check_one_violating_campaign(bencher: divan::Bencher) {
     let policy = policy();
     let all = campaigns(2);
-    bencher.bench(|| eval::check(&policy, divan::black_box(&all[1]), options()).findings.len());
+    bencher.bench(|| {
+        eval::check(&policy, divan::black_box(&all[1]), options())
+            .findings
+            .len()
+    });
 }
 
 #[divan::bench(sample_count = 10)]

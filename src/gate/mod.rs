@@ -80,9 +80,6 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
         .map_err(|e| e.to_string())
 }
 
-
-
-
 /// Window length in seconds (months as 30 days, years as 365).
 pub fn window_seconds(d: &Duration) -> i64 {
     let unit = match d.unit {

@@ -30,13 +30,20 @@ enum Test {
     /// Opt-out flag `OPT_OUTS[i]` is set.
     OptOut(usize),
     /// Consent for plan purpose `purpose`, optionally no older than `within`.
-    Consent { purpose: usize, within: Option<Duration> },
+    Consent {
+        purpose: usize,
+        within: Option<Duration>,
+    },
     /// Age at least the limit of `ages[table]` for the recipient's jurisdiction.
     Age { limits: usize },
     /// Local time outside `from..to`.
     Quiet { from: TimeOfDay, to: TimeOfDay },
     /// Fewer than `max` sends on `channel` in `window_seconds`.
-    Cap { max: u32, window_seconds: i64, channel: String },
+    Cap {
+        max: u32,
+        window_seconds: i64,
+        channel: String,
+    },
     /// No targeting attribute in `forbidden[set]`.
     Targeting { set: usize },
 }
@@ -114,14 +121,21 @@ enum AgeKnown {
 impl<'p> GatePlan<'p> {
     /// Checks the campaign, then compiles its per-recipient rules. A campaign
     /// with failing (unwaived) findings is returned as `Err` with its report.
-    pub fn new(policy: &'p Policy, campaign: &Campaign, options: Options) -> Result<GatePlan<'p>, Box<CampaignReport>> {
+    pub fn new(
+        policy: &'p Policy,
+        campaign: &Campaign,
+        options: Options,
+    ) -> Result<GatePlan<'p>, Box<CampaignReport>> {
         let report = eval::check(policy, campaign, options);
         if !report.passes(false) {
             return Err(Box::new(report));
         }
         let model = &campaign.model;
         let campaign_purposes: Vec<String> = model.purposes().map(|p| p.value.clone()).collect();
-        let marketing = model.message_type.as_ref().is_none_or(|m| m.value.as_str() == "marketing");
+        let marketing = model
+            .message_type
+            .as_ref()
+            .is_none_or(|m| m.value.as_str() == "marketing");
         let mut plan = GatePlan {
             policy,
             checks: Vec::new(),
@@ -132,7 +146,10 @@ impl<'p> GatePlan<'p> {
             attributes: HashMap::new(),
             needs_zone: false,
             needs_age: false,
-            channels: model.channels().map(|(c, _)| c.as_str().to_string()).collect(),
+            channels: model
+                .channels()
+                .map(|(c, _)| c.as_str().to_string())
+                .collect(),
             campaign_id: model.id.value.clone(),
         };
         // Opt-outs first: those the campaign says it honours, plus unsubscribe
@@ -140,46 +157,89 @@ impl<'p> GatePlan<'p> {
         for (i, name) in OPT_OUTS.iter().enumerate() {
             let always = marketing && (*name == "unsubscribed" || *name == "objected");
             if model.has_suppression(name) || always {
-                plan.checks.push(PlanCheck { rule: opt_out_rule(policy, name), test: Test::OptOut(i) });
+                plan.checks.push(PlanCheck {
+                    rule: opt_out_rule(policy, name),
+                    test: Test::OptOut(i),
+                });
             }
         }
         for (index, rule) in policy.rules.iter().enumerate() {
-            let applies = rule.when.as_ref().is_none_or(|c| eval::expr::holds(c, &campaign.tree));
+            let applies = rule
+                .when
+                .as_ref()
+                .is_none_or(|c| eval::expr::holds(c, &campaign.tree));
             if rule.disabled.is_some() || !applies {
                 continue;
             }
             let rule_index = Some(index);
             match &rule.check {
-                Check::RequireConsent { purposes: listed, within } => {
-                    for p in campaign_purposes.iter().filter(|p| listed.as_ref().is_none_or(|set| set.contains(*p))) {
+                Check::RequireConsent {
+                    purposes: listed,
+                    within,
+                } => {
+                    for p in campaign_purposes
+                        .iter()
+                        .filter(|p| listed.as_ref().is_none_or(|set| set.contains(*p)))
+                    {
                         let purpose = plan.intern_purpose(p);
-                        plan.checks.push(PlanCheck { rule: rule_index, test: Test::Consent { purpose, within: *within } });
+                        plan.checks.push(PlanCheck {
+                            rule: rule_index,
+                            test: Test::Consent {
+                                purpose,
+                                within: *within,
+                            },
+                        });
                     }
                 }
                 Check::MinimumAge { fixed, table } => {
                     let limits = plan.age_limits(*fixed, table.as_deref());
                     plan.ages.push(limits);
                     plan.needs_age = true;
-                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Age { limits: plan.ages.len() - 1 } });
+                    plan.checks.push(PlanCheck {
+                        rule: rule_index,
+                        test: Test::Age {
+                            limits: plan.ages.len() - 1,
+                        },
+                    });
                 }
                 Check::QuietHours { from, to } => {
                     plan.needs_zone = true;
-                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Quiet { from: *from, to: *to } });
+                    plan.checks.push(PlanCheck {
+                        rule: rule_index,
+                        test: Test::Quiet {
+                            from: *from,
+                            to: *to,
+                        },
+                    });
                 }
-                Check::FrequencyCap { max, window, channels } => {
+                Check::FrequencyCap {
+                    max,
+                    window,
+                    channels,
+                } => {
                     for channel in plan.channels.clone() {
                         if channels.as_ref().is_none_or(|set| set.contains(&channel)) {
                             plan.checks.push(PlanCheck {
                                 rule: rule_index,
-                                test: Test::Cap { max: *max, window_seconds: window_seconds(window), channel },
+                                test: Test::Cap {
+                                    max: *max,
+                                    window_seconds: window_seconds(window),
+                                    channel,
+                                },
                             });
                         }
                     }
                 }
-                Check::ForbidTargeting { attributes, including_proxies } => {
+                Check::ForbidTargeting {
+                    attributes,
+                    including_proxies,
+                } => {
                     let closure = closure(policy, attributes, *including_proxies);
                     let set = plan.intern_attribute_set(&closure);
-                    plan.checks.push(PlanCheck { rule: rule_index, test: Test::Targeting { set } });
+                    plan.checks.push(PlanCheck {
+                        rule: rule_index,
+                        test: Test::Targeting { set },
+                    });
                 }
                 _ => {}
             }
@@ -220,7 +280,10 @@ impl<'p> GatePlan<'p> {
         let table = table.and_then(|t| self.policy.tables.get(t));
         let to_age = |n: f64| n.max(0.0) as u32;
         match (fixed, table) {
-            (Some(age), _) => AgeLimits { default: Some(age), by_jurisdiction: Vec::new() },
+            (Some(age), _) => AgeLimits {
+                default: Some(age),
+                by_jurisdiction: Vec::new(),
+            },
             (None, Some(t)) => {
                 for (key, _) in &t.decl.entries {
                     if !self.jurisdictions.contains(&key.name) {
@@ -233,7 +296,10 @@ impl<'p> GatePlan<'p> {
                     by_jurisdiction: Vec::new(),
                 }
             }
-            (None, None) => AgeLimits { default: None, by_jurisdiction: Vec::new() },
+            (None, None) => AgeLimits {
+                default: None,
+                by_jurisdiction: Vec::new(),
+            },
         }
     }
 
@@ -241,17 +307,27 @@ impl<'p> GatePlan<'p> {
     pub fn moment(&self, at: Timestamp) -> Moment {
         let utc = at.to_zoned(TimeZone::UTC);
         let date = utc.date();
-        let today = i32::from(date.year()) * 10_000 + i32::from(date.month()) * 100 + i32::from(date.day());
+        let today =
+            i32::from(date.year()) * 10_000 + i32::from(date.month()) * 100 + i32::from(date.day());
         let cutoff = self
             .checks
             .iter()
             .map(|c| match &c.test {
-                Test::Consent { within: Some(w), .. } => consent_cutoff(&utc, w),
-                Test::Cap { window_seconds, .. } => at.as_second().saturating_sub(*window_seconds) + 1,
+                Test::Consent {
+                    within: Some(w), ..
+                } => consent_cutoff(&utc, w),
+                Test::Cap { window_seconds, .. } => {
+                    at.as_second().saturating_sub(*window_seconds) + 1
+                }
                 _ => 0,
             })
             .collect();
-        Moment { at, at_second: at.as_second(), today, cutoff }
+        Moment {
+            at,
+            at_second: at.as_second(),
+            today,
+            cutoff,
+        }
     }
 
     /// Converts a parsed record; errors make it a bad record.
@@ -264,25 +340,45 @@ impl<'p> GatePlan<'p> {
         }
         let mut consent = [(i64::MIN, i64::MAX); MAX_PURPOSES];
         for (purpose, record) in &r.consents {
-            let Some(i) = self.purposes.iter().position(|p| p == purpose) else { continue };
+            let Some(i) = self.purposes.iter().position(|p| p == purpose) else {
+                continue;
+            };
             if let Some(g) = &record.granted_at {
-                consent[i].0 = super::parse_time(g).map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?.as_second();
+                consent[i].0 = super::parse_time(g)
+                    .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?
+                    .as_second();
             }
             if let Some(w) = &record.withdrawn_at {
-                consent[i].1 = super::parse_time(w).map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?.as_second();
+                consent[i].1 = super::parse_time(w)
+                    .map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?
+                    .as_second();
             }
         }
         let age = match (r.age, &r.birth_date) {
             (Some(a), _) => AgeKnown::Years(a),
             (None, Some(b)) if self.needs_age => {
                 let d: jiff::civil::Date = b.parse().map_err(|e| format!("birth_date: {e}"))?;
-                AgeKnown::Born(i32::from(d.year()) * 10_000 + i32::from(d.month()) * 100 + i32::from(d.day()))
+                AgeKnown::Born(
+                    i32::from(d.year()) * 10_000 + i32::from(d.month()) * 100 + i32::from(d.day()),
+                )
             }
             _ => AgeKnown::Unknown,
         };
-        let jurisdiction = r.jurisdiction.as_deref().and_then(|j| self.jurisdiction_index(j));
-        let zone = if self.needs_zone { Some(recipient_zone(r)?) } else { None };
-        let attributes = r.attributes.0.iter().filter_map(|a| self.attributes.get(a.as_ref()).copied()).collect();
+        let jurisdiction = r
+            .jurisdiction
+            .as_deref()
+            .and_then(|j| self.jurisdiction_index(j));
+        let zone = if self.needs_zone {
+            Some(recipient_zone(r)?)
+        } else {
+            None
+        };
+        let attributes = r
+            .attributes
+            .0
+            .iter()
+            .filter_map(|a| self.attributes.get(a.as_ref()).copied())
+            .collect();
         Ok(Prepared {
             id: r.id.clone(),
             opt_outs,
@@ -316,7 +412,12 @@ impl<'p> GatePlan<'p> {
 
     /// Runs every check; bit `i` of the result is set when check `i` fails.
     /// Allocation-free; `history` is consulted only for frequency caps.
-    pub fn decide_prepared(&self, p: &Prepared<'_>, m: &Moment, history: &dyn History) -> Result<u128, String> {
+    pub fn decide_prepared(
+        &self,
+        p: &Prepared<'_>,
+        m: &Moment,
+        history: &dyn History,
+    ) -> Result<u128, String> {
         let mut failed = 0u128;
         let mut local_minutes: Option<u32> = None;
         for (i, check) in self.checks.iter().enumerate() {
@@ -344,7 +445,8 @@ impl<'p> GatePlan<'p> {
                             let v = match &p.zone {
                                 Some(zone) => {
                                     let offset = zone.to_offset(m.at).seconds();
-                                    let local = (m.at_second + i64::from(offset)).rem_euclid(86_400);
+                                    let local =
+                                        (m.at_second + i64::from(offset)).rem_euclid(86_400);
                                     (local / 60) as u32
                                 }
                                 None => 12 * 60,
@@ -361,7 +463,9 @@ impl<'p> GatePlan<'p> {
                 }
                 Test::Targeting { set } => {
                     let mask = &self.forbidden[*set];
-                    p.attributes.iter().any(|a| mask.get(*a).copied().unwrap_or(false))
+                    p.attributes
+                        .iter()
+                        .any(|a| mask.get(*a).copied().unwrap_or(false))
                 }
             };
             if fails {
@@ -372,13 +476,23 @@ impl<'p> GatePlan<'p> {
     }
 
     /// Decides one parsed recipient for a send at `at`.
-    pub fn decide(&self, r: &Recipient<'_>, at: Timestamp, history: &dyn History) -> Result<Decision, String> {
+    pub fn decide(
+        &self,
+        r: &Recipient<'_>,
+        at: Timestamp,
+        history: &dyn History,
+    ) -> Result<Decision, String> {
         let m = self.moment(at);
         self.decide_at(r, &m, history)
     }
 
     /// Like [`GatePlan::decide`], with the per-send values computed once.
-    pub fn decide_at(&self, r: &Recipient<'_>, m: &Moment, history: &dyn History) -> Result<Decision, String> {
+    pub fn decide_at(
+        &self,
+        r: &Recipient<'_>,
+        m: &Moment,
+        history: &dyn History,
+    ) -> Result<Decision, String> {
         let p = self.prepare(r)?;
         let failed = self.decide_prepared(&p, m, history)?;
         if failed == 0 {
@@ -388,7 +502,13 @@ impl<'p> GatePlan<'p> {
     }
 
     /// The reasons behind a failure set.
-    pub fn explain(&self, p: &Prepared<'_>, m: &Moment, failed: u128, history: &dyn History) -> Result<Vec<Reason>, String> {
+    pub fn explain(
+        &self,
+        p: &Prepared<'_>,
+        m: &Moment,
+        failed: u128,
+        history: &dyn History,
+    ) -> Result<Vec<Reason>, String> {
         let mut reasons = Vec::new();
         let place = match &p.jurisdiction_text {
             Some(j) => format!(" in {j}"),
@@ -402,8 +522,11 @@ impl<'p> GatePlan<'p> {
                 Test::OptOut(bit) => match OPT_OUTS[*bit] {
                     "unsubscribed" => "the recipient unsubscribed".to_string(),
                     "objected" => "the recipient objected to direct marketing".to_string(),
-                    "gpc" => "the recipient's browser sent a Global Privacy Control opt-out".to_string(),
-                    _ => "the recipient asked to limit the use of sensitive personal information".to_string(),
+                    "gpc" => {
+                        "the recipient's browser sent a Global Privacy Control opt-out".to_string()
+                    }
+                    _ => "the recipient asked to limit the use of sensitive personal information"
+                        .to_string(),
                 },
                 Test::Consent { purpose, within } => {
                     let name = &self.purposes[*purpose];
@@ -411,28 +534,49 @@ impl<'p> GatePlan<'p> {
                     if granted == i64::MIN {
                         format!("no consent for purpose `{name}`")
                     } else if withdrawn <= m.at_second {
-                        format!("consent for `{name}` was withdrawn on {}", date_of(withdrawn))
+                        format!(
+                            "consent for `{name}` was withdrawn on {}",
+                            date_of(withdrawn)
+                        )
                     } else if granted > m.at_second {
-                        format!("consent for `{name}` is only granted from {}", date_of(granted))
+                        format!(
+                            "consent for `{name}` is only granted from {}",
+                            date_of(granted)
+                        )
                     } else {
                         let within = within.map(|w| w.to_string()).unwrap_or_default();
-                        format!("consent for `{name}` is from {}, older than {within}", date_of(granted))
+                        format!(
+                            "consent for `{name}` is from {}, older than {within}",
+                            date_of(granted)
+                        )
                     }
                 }
                 Test::Age { limits } => {
                     let limit = self.age_limit(*limits, p.jurisdiction).unwrap_or(0);
                     match p.age {
-                        AgeKnown::Years(a) => format!("aged {a}, under the minimum of {limit}{place}"),
-                        AgeKnown::Born(b) => format!("aged {}, under the minimum of {limit}{place}", (m.today - b) / 10_000),
+                        AgeKnown::Years(a) => {
+                            format!("aged {a}, under the minimum of {limit}{place}")
+                        }
+                        AgeKnown::Born(b) => format!(
+                            "aged {}, under the minimum of {limit}{place}",
+                            (m.today - b) / 10_000
+                        ),
                         AgeKnown::Unknown => format!("age unknown; the minimum is {limit}{place}"),
                     }
                 }
                 Test::Quiet { from, to } => {
                     let (zone, local) = match &p.zone {
-                        Some(z) => (z.iana_name().unwrap_or("recipient zone").to_string(), m.at.to_zoned(z.clone()).time()),
+                        Some(z) => (
+                            z.iana_name().unwrap_or("recipient zone").to_string(),
+                            m.at.to_zoned(z.clone()).time(),
+                        ),
                         None => ("UTC".to_string(), m.at.to_zoned(TimeZone::UTC).time()),
                     };
-                    format!("{:02}:{:02} local time ({zone}) is within quiet hours {from}–{to}", local.hour(), local.minute())
+                    format!(
+                        "{:02}:{:02} local time ({zone}) is within quiet hours {from}–{to}",
+                        local.hour(),
+                        local.minute()
+                    )
                 }
                 Test::Cap { max, channel, .. } => {
                     let sent = history.sends_since(&p.id, channel, m.cutoff[i])?;
@@ -443,10 +587,15 @@ impl<'p> GatePlan<'p> {
                     let hit: Vec<&str> = self
                         .attributes
                         .iter()
-                        .filter(|(_, id)| p.attributes.contains(id) && mask.get(**id).copied().unwrap_or(false))
+                        .filter(|(_, id)| {
+                            p.attributes.contains(id) && mask.get(**id).copied().unwrap_or(false)
+                        })
                         .map(|(name, _)| name.as_str())
                         .collect();
-                    format!("targeted on `{}`, which this rule forbids", hit.join("`, `"))
+                    format!(
+                        "targeted on `{}`, which this rule forbids",
+                        hit.join("`, `")
+                    )
                 }
             };
             reasons.push(self.reason(check.rule, &check.test, message));
@@ -481,16 +630,21 @@ impl<'p> GatePlan<'p> {
         let tables: Vec<Option<String>> = self
             .checks
             .iter()
-            .filter_map(|c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
-                (Test::Age { .. }, Some(rule)) => Some(match &rule.check {
-                    Check::MinimumAge { table, .. } => table.clone(),
+            .filter_map(
+                |c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
+                    (Test::Age { .. }, Some(rule)) => Some(match &rule.check {
+                        Check::MinimumAge { table, .. } => table.clone(),
+                        _ => None,
+                    }),
                     _ => None,
-                }),
-                _ => None,
-            })
+                },
+            )
             .collect();
         for (k, limits) in self.ages.iter_mut().enumerate() {
-            let Some(Some(table)) = tables.get(k).map(|t| t.as_ref().and_then(|t| policy.tables.get(t))) else {
+            let Some(Some(table)) = tables
+                .get(k)
+                .map(|t| t.as_ref().and_then(|t| policy.tables.get(t)))
+            else {
                 limits.by_jurisdiction = vec![fixed[k]; self.jurisdictions.len()];
                 continue;
             };
@@ -513,7 +667,9 @@ fn in_period(minutes: u32, start: u32, end: u32) -> bool {
 }
 
 fn date_of(second: i64) -> String {
-    Timestamp::from_second(second).map(|t| t.to_zoned(TimeZone::UTC).date().to_string()).unwrap_or_default()
+    Timestamp::from_second(second)
+        .map(|t| t.to_zoned(TimeZone::UTC).date().to_string())
+        .unwrap_or_default()
 }
 
 /// The earliest grant time still within `within` of the send (calendar
@@ -546,8 +702,14 @@ fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool
             if out.contains(name) {
                 continue;
             }
-            let parents = def.decl.derived_from.iter().chain(if proxies { def.decl.proxy_for.iter() } else { [].iter() });
-            let reaches = parents.into_iter().any(|p| crate::compile::cond::set_contains(forbidden, &p.name) || out.contains(&p.name));
+            let parents = def.decl.derived_from.iter().chain(if proxies {
+                def.decl.proxy_for.iter()
+            } else {
+                [].iter()
+            });
+            let reaches = parents.into_iter().any(|p| {
+                crate::compile::cond::set_contains(forbidden, &p.name) || out.contains(&p.name)
+            });
             if reaches {
                 out.push(name.clone());
                 changed = true;
@@ -575,7 +737,11 @@ fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
     if let Some(name) = &r.timezone {
         return TimeZone::get(name).map_err(|_| format!("unknown time zone `{name}`"));
     }
-    let zones = r.jurisdiction.as_deref().map(crate::geo::zones_of).unwrap_or(&[]);
+    let zones = r
+        .jurisdiction
+        .as_deref()
+        .map(crate::geo::zones_of)
+        .unwrap_or(&[]);
     match zones {
         [one] => TimeZone::get(one).map_err(|e| e.to_string()),
         [] => Err("no `timezone`, and the jurisdiction does not tell one".into()),

@@ -144,6 +144,14 @@ pub fn from_json(line: &str) -> Result<Recipient<'_>, String> {
     serde_json::from_str(line).map_err(|e| e.to_string())
 }
 
+/// The columns of one purpose's consent: `consent:`, `withdrawn:` and `source:`.
+#[derive(Debug, Default)]
+struct ConsentColumns {
+    purpose: String,
+    /// Index of each column, in that order.
+    columns: [Option<usize>; 3],
+}
+
 /// Column layout of a CSV file, found from its header row.
 ///
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
@@ -159,7 +167,7 @@ pub struct CsvLayout {
     age: Option<usize>,
     birth_date: Option<usize>,
     opt_outs: Vec<(usize, &'static str)>,
-    consents: Vec<(String, Option<usize>, Option<usize>, Option<usize>)>,
+    consents: Vec<ConsentColumns>,
     attributes: Vec<(usize, String)>,
 }
 
@@ -170,21 +178,22 @@ impl CsvLayout {
         for (i, raw) in headers.iter().enumerate() {
             let name = raw.trim();
             let mut purpose_slot = |purpose: &str, slot: usize| {
-                let entry = match layout.consents.iter_mut().position(|c| c.0 == purpose) {
+                let entry = match layout
+                    .consents
+                    .iter_mut()
+                    .position(|c| c.purpose == purpose)
+                {
                     Some(p) => &mut layout.consents[p],
                     None => {
-                        layout
-                            .consents
-                            .push((purpose.to_string(), None, None, None));
+                        layout.consents.push(ConsentColumns {
+                            purpose: purpose.to_string(),
+                            columns: [None; 3],
+                        });
                         let last = layout.consents.len() - 1;
                         &mut layout.consents[last]
                     }
                 };
-                match slot {
-                    0 => entry.1 = Some(i),
-                    1 => entry.2 = Some(i),
-                    _ => entry.3 = Some(i),
-                }
+                entry.columns[slot.min(2)] = Some(i);
             };
             match name {
                 "id" => layout.id = Some(i),
@@ -249,14 +258,15 @@ impl CsvLayout {
         let consents = self
             .consents
             .iter()
-            .filter_map(|(purpose, granted, withdrawn, source)| {
+            .filter_map(|c| {
+                let [granted, withdrawn, source] = c.columns;
                 let record = ConsentRecord {
-                    granted_at: text(*granted),
-                    withdrawn_at: text(*withdrawn),
-                    source: text(*source),
+                    granted_at: text(granted),
+                    withdrawn_at: text(withdrawn),
+                    source: text(source),
                 };
                 (record.granted_at.is_some() || record.withdrawn_at.is_some())
-                    .then(|| (Cow::Owned(purpose.clone()), record))
+                    .then(|| (Cow::Owned(c.purpose.clone()), record))
             })
             .collect();
         Ok(Recipient {

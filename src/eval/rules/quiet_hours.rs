@@ -37,7 +37,10 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
         let hits: Vec<String> = match &send.zoned {
             None => {
                 if quiet(send.at.time(), from, to) {
-                    vec![format!("{} in the recipient's local time", hhmm(send.at.time()))]
+                    vec![format!(
+                        "{} in the recipient's local time",
+                        hhmm(send.at.time())
+                    )]
                 } else {
                     Vec::new()
                 }
