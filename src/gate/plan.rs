@@ -157,10 +157,20 @@ impl<'p> GatePlan<'p> {
         for (i, name) in OPT_OUTS.iter().enumerate() {
             let always = marketing && (*name == "unsubscribed" || *name == "objected");
             if model.has_suppression(name) || always {
-                plan.checks.push(PlanCheck {
-                    rule: opt_out_rule(policy, name),
-                    test: Test::OptOut(i),
-                });
+                // Cite every applicable rule that requires this suppression list.
+                let rules = opt_out_rules(policy, campaign, name);
+                if rules.is_empty() {
+                    plan.checks.push(PlanCheck {
+                        rule: None,
+                        test: Test::OptOut(i),
+                    });
+                }
+                for rule in rules {
+                    plan.checks.push(PlanCheck {
+                        rule: Some(rule),
+                        test: Test::OptOut(i),
+                    });
+                }
             }
         }
         for (index, rule) in policy.rules.iter().enumerate() {
@@ -719,16 +729,30 @@ fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool
     out
 }
 
-/// The policy rule that requires a suppression list (an `ensure` reading
-/// `audience.suppressions` with that name), so gate reasons can cite it.
-fn opt_out_rule(policy: &Policy, name: &str) -> Option<usize> {
-    policy.rules.iter().position(|r| match &r.check {
-        Check::Ensure { cond } => {
-            let text = format!("{cond:?}");
-            text.contains("\"suppressions\"") && text.contains(&format!("\"{name}\""))
-        }
-        _ => false,
-    })
+/// The applicable policy rules that require a suppression list (an
+/// `ensure` reading `audience.suppressions` with that name), so gate reasons
+/// cite them.
+fn opt_out_rules(policy: &Policy, campaign: &Campaign, name: &str) -> Vec<usize> {
+    let quoted = format!("\"{name}\"");
+    policy
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r.disabled.is_none()
+                && r.when
+                    .as_ref()
+                    .is_none_or(|c| eval::expr::holds(c, &campaign.tree))
+        })
+        .filter(|(_, r)| match &r.check {
+            Check::Ensure { cond } => {
+                let text = format!("{cond:?}");
+                text.contains("\"suppressions\"") && text.contains(&quoted)
+            }
+            _ => false,
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The recipient's time zone: `timezone`, else the single zone of their
