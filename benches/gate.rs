@@ -202,3 +202,106 @@ fn record_10k_sends_sqlite_ledger(bencher: Bencher) {
             .unwrap_or_else(|e| panic!("{e}"))
     });
 }
+
+/// Email sends per recipient, looked up by `&str` without allocating.
+struct EmailHistory(HashMap<String, Vec<i64>>);
+
+impl History for EmailHistory {
+    fn sends_since(&self, recipient: &str, channel: &str, since: i64) -> Result<u32, String> {
+        if channel != "email" {
+            return Ok(0);
+        }
+        Ok(self
+            .0
+            .get(recipient)
+            .map_or(0, |v| v.iter().filter(|t| **t >= since).count()) as u32)
+    }
+}
+
+/// 10,000 records, a deterministic mix of allowed and suppressed recipients
+/// (withdrawn consent, minors, night-time zones, caps), with their history.
+fn mixed(n: u64) -> (Vec<String>, EmailHistory) {
+    let mut history = HashMap::new();
+    let lines = (0..n)
+        .map(|i| {
+            let (zone, jurisdiction) = if i % 7 == 0 { ("America/Los_Angeles", "US-CA") } else { ("Europe/Paris", "EU-FR") };
+            let age = if i % 11 == 0 { 15 } else { 34 };
+            let withdrawn = if i % 13 == 0 { r#","withdrawn_at":"2026-11-01T00:00:00Z""# } else { "" };
+            if i % 5 == 0 {
+                history.insert(format!("r-{i}"), vec![AT - 86_400, AT - 2 * 86_400, AT - 3 * 86_400]);
+            }
+            format!(
+                r#"{{"id":"r-{i}","jurisdiction":"{jurisdiction}","timezone":"{zone}","age":{age},"consents":{{"email_marketing":{{"granted_at":"2026-06-01T09:00:00Z"{withdrawn}}}}},"attributes":{{"purchase_count":3}}}}"#
+            )
+        })
+        .collect();
+    (lines, EmailHistory(history))
+}
+
+/// Decisions on prebuilt (prepared) recipients: the flat plan alone.
+#[divan::bench(sample_count = 50)]
+fn decide_prepared_10k(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let (lines, history) = mixed(10_000);
+    let parsed: Vec<_> = lines
+        .iter()
+        .map(|l| from_json(l).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let prepared: Vec<_> = parsed
+        .iter()
+        .map(|r| plan.prepare(r).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let moment = plan.moment(at());
+    bencher
+        .counter(divan::counter::ItemsCount::new(prepared.len()))
+        .bench(|| {
+            let mut suppressed = 0u32;
+            for p in &prepared {
+                if plan.decide_prepared(p, &moment, &history).unwrap_or(1) != 0 {
+                    suppressed += 1;
+                }
+            }
+            suppressed
+        });
+}
+
+/// Decisions from parsed records: prepare (times, zone, interning) + decide
+/// + reasons for the suppressed ones.
+#[divan::bench(sample_count = 20)]
+fn prepare_and_decide_10k(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let (lines, history) = mixed(10_000);
+    let parsed: Vec<_> = lines
+        .iter()
+        .map(|l| from_json(l).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let moment = plan.moment(at());
+    bencher
+        .counter(divan::counter::ItemsCount::new(parsed.len()))
+        .bench(|| {
+            parsed
+                .iter()
+                .filter(|r| {
+                    plan.decide_at(r, &moment, &history)
+                        .is_ok_and(|d| d != scruple::gate::Decision::Allow)
+                })
+                .count()
+        });
+}
+
+/// The whole stream: JSON Lines in (mixed), decisions as JSON Lines out.
+#[divan::bench(sample_count = 20)]
+fn stream_10k_jsonl_mixed(bencher: Bencher) {
+    let policy = policy();
+    let plan = plan(&policy);
+    let (lines, history) = mixed(10_000);
+    let input: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| (l.clone() + "\n").into_bytes())
+        .collect();
+    bencher
+        .counter(divan::counter::ItemsCount::new(10_000usize))
+        .bench(|| stream_all(&plan, &input, &history));
+}
