@@ -265,9 +265,9 @@ impl<'p> GatePlan<'p> {
                 self.purposes.push(p.to_string());
                 self.purposes.len() - 1
             }
-            // Beyond the inline array, purposes share the last slot; a
-            // campaign with more than 16 purposes is not a realistic send.
-            None => MAX_PURPOSES - 1,
+            // Beyond the inline array a purpose gets no slot, and its consent
+            // check always fails: never allow what cannot be checked.
+            None => usize::MAX,
         }
     }
 
@@ -434,7 +434,7 @@ impl<'p> GatePlan<'p> {
             let fails = match &check.test {
                 Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
                 Test::Consent { purpose, within } => {
-                    let (granted, withdrawn) = p.consent[*purpose];
+                    let (granted, withdrawn) = p.consent.get(*purpose).copied().unwrap_or((i64::MIN, i64::MAX));
                     granted == i64::MIN
                         || granted > m.at_second
                         || withdrawn <= m.at_second
@@ -539,7 +539,10 @@ impl<'p> GatePlan<'p> {
                         .to_string(),
                 },
                 Test::Consent { purpose, within } => {
-                    let name = &self.purposes[*purpose];
+                    let Some(name) = self.purposes.get(*purpose) else {
+                        reasons.push(self.reason(check.rule, &check.test, format!("the campaign declares more than {MAX_PURPOSES} purposes; consent cannot be checked")));
+                        continue;
+                    };
                     let (granted, withdrawn) = p.consent[*purpose];
                     if granted == i64::MIN {
                         format!("no consent for purpose `{name}`")
