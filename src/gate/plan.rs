@@ -434,7 +434,11 @@ impl<'p> GatePlan<'p> {
             let fails = match &check.test {
                 Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
                 Test::Consent { purpose, within } => {
-                    let (granted, withdrawn) = p.consent.get(*purpose).copied().unwrap_or((i64::MIN, i64::MAX));
+                    let (granted, withdrawn) = p
+                        .consent
+                        .get(*purpose)
+                        .copied()
+                        .unwrap_or((i64::MIN, i64::MAX));
                     granted == i64::MIN
                         || granted > m.at_second
                         || withdrawn <= m.at_second
