@@ -72,12 +72,78 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Ok(ts);
     }
-    let date: Date = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a date or an RFC 3339 time"))?;
-    date.to_zoned(TimeZone::UTC)
+    // jiff reads the date part of `2026-11-23T10:00`: accept bare dates only,
+    // so a time without an offset is an error rather than silently midnight.
+    let date: Option<Date> = if text.contains(['T', 't', ' ']) {
+        None
+    } else {
+        text.parse().ok()
+    };
+    date.and_then(|d| d.to_zoned(TimeZone::UTC).ok())
         .map(|z| z.timestamp())
-        .map_err(|e| e.to_string())
+        .ok_or_else(|| format!("`{text}` is not a date or an RFC 3339 time"))
+}
+
+/// Seconds since the epoch of a time written as in [`parse_time`], with a
+/// fast path for the two forms records use most (`2026-06-01T09:00:00Z` and
+/// `2026-06-01`); anything else goes through [`parse_time`].
+pub fn parse_time_seconds(text: &str) -> Result<i64, String> {
+    fast_seconds(text.as_bytes()).map_or_else(|| parse_time(text).map(|t| t.as_second()), Ok)
+}
+
+fn fast_seconds(b: &[u8]) -> Option<i64> {
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        let mut n = 0i64;
+        for &c in b.get(range)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i64::from(c - b'0');
+        }
+        Some(n)
+    };
+    let (time, ok_len) = match b.len() {
+        10 => (0, true),
+        20 if b[10] == b'T' && b[13] == b':' && b[16] == b':' && b[19] == b'Z' => {
+            let (h, m, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+            if h > 23 || m > 59 || s > 59 {
+                return None;
+            }
+            (h * 3600 + m * 60 + s, true)
+        }
+        _ => (0, false),
+    };
+    if !ok_len || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + time)
 }
 
 /// Window length in seconds (months as 30 days, years as 365).
@@ -91,4 +157,31 @@ pub fn window_seconds(d: &Duration) -> i64 {
         TimeUnit::Years => 365 * 86_400,
     };
     i64::from(d.amount).saturating_mul(unit)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_jiff() {
+        for text in [
+            "2026-06-01T09:00:00Z",
+            "2026-06-01",
+            "2024-02-29",
+            "1999-12-31T23:59:59Z",
+            "2000-03-01T00:00:00Z",
+        ] {
+            let slow = parse_time(text).map(|t| t.as_second());
+            assert_eq!(fast_seconds(text.as_bytes()), slow.clone().ok(), "{text}");
+            assert_eq!(parse_time_seconds(text), slow, "{text}");
+        }
+        // Invalid dates fall back to jiff, which rejects them.
+        assert!(parse_time_seconds("2025-02-29").is_err());
+        assert!(parse_time_seconds("2026-13-01").is_err());
+        // Other forms still parse through jiff.
+        assert!(parse_time_seconds("2026-06-01T09:00:00+02:00").is_ok());
+        // A local time without an offset is an error, not midnight.
+        assert!(parse_time_seconds("2026-06-01T09:00").is_err());
+    }
 }

@@ -354,14 +354,12 @@ impl<'p> GatePlan<'p> {
                 continue;
             };
             if let Some(g) = &record.granted_at {
-                consent[i].0 = super::parse_time(g)
-                    .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?
-                    .as_second();
+                consent[i].0 = super::parse_time_seconds(g)
+                    .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?;
             }
             if let Some(w) = &record.withdrawn_at {
-                consent[i].1 = super::parse_time(w)
-                    .map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?
-                    .as_second();
+                consent[i].1 = super::parse_time_seconds(w)
+                    .map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?;
             }
         }
         let age = match (r.age, &r.birth_date) {
@@ -766,7 +764,7 @@ fn opt_out_rules(policy: &Policy, campaign: &Campaign, name: &str) -> Vec<usize>
 /// jurisdiction. An unknown zone is an error (a bad record).
 fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
     if let Some(name) = &r.timezone {
-        return TimeZone::get(name).map_err(|_| format!("unknown time zone `{name}`"));
+        return cached_zone(name).ok_or_else(|| format!("unknown time zone `{name}`"));
     }
     let zones = r
         .jurisdiction
@@ -778,4 +776,31 @@ fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
         [] => Err("no `timezone`, and the jurisdiction does not tell one".into()),
         _ => Err("no `timezone`, and the jurisdiction spans several zones".into()),
     }
+}
+
+thread_local! {
+    /// Zones seen by this thread: records name a handful of zones, and a
+    /// lookup by name in the tz database costs more than deciding a record.
+    static ZONES: std::cell::RefCell<Vec<(Box<str>, TimeZone)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Looks a zone up by name, through a small per-thread cache (64 zones).
+fn cached_zone(name: &str) -> Option<TimeZone> {
+    let hit = ZONES.with(|z| {
+        z.borrow()
+            .iter()
+            .find(|(n, _)| n.as_ref() == name)
+            .map(|(_, tz)| tz.clone())
+    });
+    if hit.is_some() {
+        return hit;
+    }
+    let zone = TimeZone::get(name).ok()?;
+    ZONES.with(|z| {
+        let mut zones = z.borrow_mut();
+        if zones.len() < 64 {
+            zones.push((name.into(), zone.clone()));
+        }
+    });
+    Some(zone)
 }
