@@ -214,3 +214,27 @@ fn a_long_flat_condition_parses() {
     assert!(diags.is_empty(), "{}", render_human(&diags, false, 100));
     assert!(file.is_some());
 }
+
+#[test]
+fn a_chain_of_400_sets_is_reported_not_overflowed() {
+    let mut text = String::from("policy \"deep\"\n");
+    for i in 0..400 {
+        text.push_str(&format!("set s{i} = s{}\n", i + 1));
+    }
+    text.push_str("set s400 = [a]\nrule r { forbid targeting on s0 }\n");
+    let dir = std::env::temp_dir().join(format!("scruple-deep-sets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("deep.scruple");
+    std::fs::write(&path, text).expect("written");
+    let mut inputs = scruple::compile::Inputs::default();
+    inputs.add_path(&path);
+    let (policy, diags) = scruple::compile::compile(inputs);
+    assert!(policy.is_none());
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.code == "scruple::resolve::set_too_deep"),
+        "{diags:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -18,6 +18,9 @@ use crate::syntax::ast::{
     self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
 };
 
+/// Longest chain of sets built from sets that is expanded.
+const MAX_SET_DEPTH: usize = 256;
+
 /// Channels a campaign can use; `on …` in a cap must name these.
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
 
@@ -658,9 +661,21 @@ impl Resolver<'_> {
         if visiting.iter().any(|v| v == name) {
             return Arc::default(); // cycle: already reported
         }
-        let Some((_, decl)) = self.sets.get(name) else {
+        let Some((file, decl)) = self.sets.get(name) else {
             return Arc::default();
         };
+        // Sets built from sets built from sets…: bound the recursion so a
+        // generated chain cannot exhaust the stack.
+        if visiting.len() >= MAX_SET_DEPTH {
+            let diag = Diag::error(
+                "scruple::resolve::set_too_deep",
+                format!("set `{name}` is built from a chain of more than {MAX_SET_DEPTH} sets"),
+            )
+            .with_label(&self.files[*file].source, decl.name.span, "too deep")
+            .with_help("list members directly in fewer, flatter sets");
+            self.diags.push(diag);
+            return Arc::default();
+        }
         let value = decl.value.clone();
         visiting.push(name.to_string());
         let members = Arc::new(self.members_of(&value, visiting));

@@ -46,6 +46,8 @@ enum Test {
     },
     /// No targeting attribute in `forbidden[set]`.
     Targeting { set: usize },
+    /// More per-recipient checks than the plan can hold: always fails.
+    TooManyChecks,
 }
 
 #[derive(Clone, Debug)]
@@ -254,7 +256,15 @@ impl<'p> GatePlan<'p> {
                 _ => {}
             }
         }
-        plan.checks.truncate(MAX_CHECKS);
+        if plan.checks.len() > MAX_CHECKS {
+            // The failure set has 128 bits: rather than drop checks (and allow
+            // what was not checked), the last slot fails every recipient.
+            plan.checks.truncate(MAX_CHECKS - 1);
+            plan.checks.push(PlanCheck {
+                rule: None,
+                test: Test::TooManyChecks,
+            });
+        }
         Ok(plan.finish())
     }
 
@@ -479,6 +489,7 @@ impl<'p> GatePlan<'p> {
                         .iter()
                         .any(|a| mask.get(*a).copied().unwrap_or(false))
                 }
+                Test::TooManyChecks => true,
             };
             if fails {
                 failed |= 1 << i;
@@ -612,6 +623,9 @@ impl<'p> GatePlan<'p> {
                         hit.join("`, `")
                     )
                 }
+                Test::TooManyChecks => format!(
+                    "the policy has more than {MAX_CHECKS} per-recipient checks for this campaign; the rest cannot be checked, so nobody is sent to"
+                ),
             };
             reasons.push(self.reason(check.rule, &check.test, message));
         }

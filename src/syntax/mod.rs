@@ -183,7 +183,12 @@ fn found_token(text: &str, at: usize) -> &str {
         .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '-'))
         .map_or(rest.len(), |(i, _)| i);
     if word_len > 0 {
-        return &rest[..word_len.min(40)];
+        // At most 40 bytes, cut on a character boundary.
+        let mut end = word_len.min(40);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        return &rest[..end];
     }
     rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
 }
@@ -349,5 +354,22 @@ fn rule_in_words(rule: Rule) -> &'static str {
         set_term | constraint | primary | operand => "a value",
         file => "a `policy` header or a declaration (`import`, `set`, `attribute`, `purpose`, `table` or `rule`)",
         keyword | WHITESPACE | COMMENT | ident_char => "something else",
+    }
+}
+
+#[cfg(test)]
+mod found_token_tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    #[test]
+    fn a_long_non_ascii_word_is_cut_on_a_character_boundary() {
+        for text in ["xéééééééééééééééééééé", "规则规则规则规则规则规则规则"]
+        {
+            assert!(found_token(text, 0).len() <= 40);
+            let (ast, diags) = parse(&SourceFile::new("u.scruple", text));
+            assert!(ast.is_none());
+            assert_eq!(diags[0].code, "scruple::parse::syntax");
+        }
     }
 }
