@@ -261,6 +261,22 @@ fn bad_regex() {
 }
 
 #[test]
+fn regex_too_big_is_reported_when_compiled() {
+    // The syntax check in lowering passes; the size limit is only known once
+    // the pattern is compiled, in resolve, which must report it (not drop the
+    // rule silently).
+    let out = fails("regex_too_big.scruple", &["scruple::parse::bad_regex"]);
+    assert_eq!(out.labels(0)[0].0, "\"\\\\w{1000}\"");
+    assert!(
+        out.labels(0)[0].1.contains("size limit"),
+        "{}",
+        out.rendered
+    );
+    assert!(out.help(0).contains("1 MiB"));
+    insta::assert_snapshot!(out.rendered);
+}
+
+#[test]
 fn bad_escape() {
     let out = fails("bad_escape.scruple", &["scruple::parse::bad_escape"]);
     assert_eq!(out.labels(0), [("\\s", "unknown escape")]);

@@ -10,7 +10,6 @@
 use std::sync::LazyLock;
 
 use jiff::civil;
-use jiff::tz::TimeZone;
 use regex::Regex;
 
 use super::codes;
@@ -514,7 +513,7 @@ impl Cx<'_> {
             return Ok(ScheduleZone::Recipient);
         }
         // `Etc/Unknown` resolves to jiff's "unknown" zone, which has no IANA name.
-        if let Some(tz) = TimeZone::get(s).ok().filter(|tz| tz.iana_name().is_some()) {
+        if let Some(tz) = crate::tz::get(s).ok().filter(|tz| tz.iana_name().is_some()) {
             return Ok(ScheduleZone::Zone(tz));
         }
         let help = match suggest_zone(s) {
@@ -633,7 +632,7 @@ pub(crate) fn parse_when(s: &str) -> Result<When, jiff::Error> {
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(When::Instant(ts));
     }
-    if let Ok(zoned) = s.parse::<jiff::Zoned>() {
+    if let Ok(zoned) = crate::tz::parse_zoned(s) {
         return Ok(When::Instant(zoned.timestamp()));
     }
     // jiff reads a date-time string as a date by dropping the time, so decide
@@ -649,7 +648,7 @@ pub(crate) fn parse_when(s: &str) -> Result<When, jiff::Error> {
 /// nearest by spelling.
 fn suggest_zone(name: &str) -> Option<String> {
     let zones: Vec<String> = std::iter::once("recipient".to_owned())
-        .chain(jiff::tz::db().available().map(|z| z.as_str().to_owned()))
+        .chain(crate::tz::db().available().map(|z| z.as_str().to_owned()))
         .collect();
     let city = name.replace(' ', "_");
     let by_city = zones.iter().find(|z| {

@@ -702,15 +702,21 @@ impl Resolver<'_> {
         Arc::new(self.members_of(expr, &mut visiting))
     }
 
-    fn cond(&mut self, expr: &Expr) -> Option<Cond> {
+    fn cond(&mut self, expr: &Expr, fi: usize) -> Option<Cond> {
         Some(match expr {
-            Expr::Or(parts, _) => {
-                Cond::Or(parts.iter().map(|p| self.cond(p)).collect::<Option<_>>()?)
-            }
-            Expr::And(parts, _) => {
-                Cond::And(parts.iter().map(|p| self.cond(p)).collect::<Option<_>>()?)
-            }
-            Expr::Not(inner, _) => Cond::Not(Box::new(self.cond(inner)?)),
+            Expr::Or(parts, _) => Cond::Or(
+                parts
+                    .iter()
+                    .map(|p| self.cond(p, fi))
+                    .collect::<Option<_>>()?,
+            ),
+            Expr::And(parts, _) => Cond::And(
+                parts
+                    .iter()
+                    .map(|p| self.cond(p, fi))
+                    .collect::<Option<_>>()?,
+            ),
+            Expr::Not(inner, _) => Cond::Not(Box::new(self.cond(inner, fi)?)),
             Expr::Compare { lhs, op, rhs, .. } => Cond::Compare {
                 lhs: term(lhs),
                 op: *op,
@@ -723,13 +729,32 @@ impl Resolver<'_> {
                 negated: *negated,
                 set: self.set_of(set),
             },
-            Expr::Matches { lhs, pattern, .. } => Cond::Matches {
-                lhs: term(lhs),
-                regex: regex::RegexBuilder::new(&pattern.value)
+            Expr::Matches { lhs, pattern, .. } => {
+                // Lowering checked the syntax; what is left is the size limit.
+                match regex::RegexBuilder::new(&pattern.value)
                     .size_limit(1 << 20)
                     .build()
-                    .ok()?,
-            },
+                {
+                    Ok(regex) => Cond::Matches {
+                        lhs: term(lhs),
+                        regex,
+                    },
+                    Err(err) => {
+                        let first_line = err.to_string().lines().next().unwrap_or("").to_string();
+                        self.diags.push(
+                            Diag::error(
+                                "scruple::parse::bad_regex",
+                                "this regular expression does not compile",
+                            )
+                            .with_label(&self.files[fi].source, pattern.span, &first_line)
+                            .with_help(
+                                "simplify the pattern: compiled, it exceeds the 1 MiB size limit",
+                            ),
+                        );
+                        return None;
+                    }
+                }
+            }
             Expr::Presence { lhs, present, .. } => Cond::Presence {
                 lhs: term(lhs),
                 present: *present,
@@ -745,7 +770,7 @@ impl Resolver<'_> {
                 all: *all,
                 var: var.name.clone(),
                 list: field_path(list),
-                body: Box::new(self.cond(body)?),
+                body: Box::new(self.cond(body, fi)?),
             },
         })
     }
@@ -813,13 +838,13 @@ impl Resolver<'_> {
                 Constraint::RequireField { path, .. } => Check::RequireField {
                     path: field_path(path),
                 },
-                Constraint::Ensure { expr, .. } => match self.cond(expr) {
+                Constraint::Ensure { expr, .. } => match self.cond(expr, fi) {
                     Some(cond) => Check::Ensure { cond },
                     None => continue,
                 },
             };
             let when = match &decl.when {
-                Some(expr) => match self.cond(expr) {
+                Some(expr) => match self.cond(expr, fi) {
                     Some(c) => Some(c),
                     None => continue,
                 },

@@ -786,7 +786,7 @@ fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
         .map(crate::geo::zones_of)
         .unwrap_or(&[]);
     match zones {
-        [one] => TimeZone::get(one).map_err(|e| e.to_string()),
+        [one] => crate::tz::get(one).map_err(|e| e.to_string()),
         [] => Err("no `timezone`, and the jurisdiction does not tell one".into()),
         _ => Err("no `timezone`, and the jurisdiction spans several zones".into()),
     }
@@ -809,7 +809,7 @@ fn cached_zone(name: &str) -> Option<TimeZone> {
     if hit.is_some() {
         return hit;
     }
-    let zone = TimeZone::get(name).ok()?;
+    let zone = crate::tz::get(name).ok()?;
     ZONES.with(|z| {
         let mut zones = z.borrow_mut();
         if zones.len() < 64 {

@@ -305,7 +305,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
         lineage | lineage_kind | kw_proxy_for | kw_derived_from => "`proxy_for` or `derived_from`",
         set_expr | list => "a set (a set name or a list like `[a, b]`)",
         ident | symbol => "a name",
-        string | str_inner => "a quoted string",
+        string => "a quoted string",
         integer => "a whole number",
         number | scalar => "a value",
         duration => "a duration such as `7 days`",

@@ -18,7 +18,6 @@
 //! **Passes**: `send_at: 2026-12-01T10:00`, `timezone: recipient`.
 
 use jiff::civil::Time;
-use jiff::tz::TimeZone;
 
 use crate::eval::{Ctx, Violation};
 use crate::geo::zones_of;
@@ -68,7 +67,7 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
                     zones
                         .iter()
                         .filter_map(|(j, zone)| {
-                            let tz = TimeZone::get(zone).ok()?;
+                            let tz = crate::tz::get(zone).ok()?;
                             let local = zoned.timestamp().to_zoned(tz).time();
                             quiet(local, from, to)
                                 .then(|| format!("{} in {zone} ({j})", hhmm(local)))
