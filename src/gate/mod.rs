@@ -10,6 +10,8 @@
 //! looked up by name.
 
 pub mod command;
+mod direct;
+pub use direct::BadRecord;
 mod plan;
 pub mod progress;
 pub mod recipient;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
-use super::recipient::Recipient;
+use super::recipient::{OptOuts, Recipient};
 use super::{window_seconds, Decision, History, Reason, OPT_OUTS};
 use crate::campaign::Campaign;
 use crate::compile::{Check, Policy};
@@ -94,6 +94,21 @@ pub struct Moment {
     today: i32,
     /// Per check: consent cutoff (seconds) or cap window start.
     cutoff: Vec<i64>,
+}
+
+/// No consent recorded for any purpose: (granted, withdrawn) per purpose.
+pub(super) const NO_CONSENT: [(i64, i64); MAX_PURPOSES] = [(i64::MIN, i64::MAX); MAX_PURPOSES];
+
+/// What [`GatePlan::assemble`] needs of a record, however it was read.
+pub(super) struct RecordParts<'r, 'b> {
+    pub id: Cow<'r, str>,
+    pub opt_outs: OptOuts,
+    pub consent: [(i64, i64); MAX_PURPOSES],
+    pub age: Option<u32>,
+    pub birth_date: Option<&'b str>,
+    pub jurisdiction: Option<Cow<'r, str>>,
+    pub timezone: Option<&'b str>,
+    pub attributes: Vec<usize>,
 }
 
 /// A recipient ready for [`GatePlan::decide_prepared`].
@@ -352,27 +367,71 @@ impl<'p> GatePlan<'p> {
 
     /// Converts a parsed record; errors make it a bad record.
     pub fn prepare<'r>(&self, r: &Recipient<'r>) -> Result<Prepared<'r>, String> {
+        let mut consent = NO_CONSENT;
+        for (purpose, record) in &r.consents {
+            self.record_consent(
+                &mut consent,
+                purpose,
+                record.granted_at.as_deref(),
+                record.withdrawn_at.as_deref(),
+            )?;
+        }
+        let attributes = r
+            .attributes
+            .0
+            .iter()
+            .filter_map(|a| self.attribute_index(a))
+            .collect();
+        self.assemble(RecordParts {
+            id: r.id.clone(),
+            opt_outs: r.opt_outs,
+            consent,
+            age: r.age,
+            birth_date: r.birth_date.as_deref(),
+            jurisdiction: r.jurisdiction.clone(),
+            timezone: r.timezone.as_deref(),
+            attributes,
+        })
+    }
+
+    /// Stores one consent record's times when the plan checks its purpose
+    /// (consent to other purposes is not read, so it cannot be an error).
+    pub(super) fn record_consent(
+        &self,
+        consent: &mut [(i64, i64); MAX_PURPOSES],
+        purpose: &str,
+        granted_at: Option<&str>,
+        withdrawn_at: Option<&str>,
+    ) -> Result<(), String> {
+        let Some(i) = self.purposes.iter().position(|p| p == purpose) else {
+            return Ok(());
+        };
+        if let Some(g) = granted_at {
+            consent[i].0 = super::parse_time_seconds(g)
+                .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?;
+        }
+        if let Some(w) = withdrawn_at {
+            consent[i].1 = super::parse_time_seconds(w)
+                .map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The interned index of a targeting attribute the plan forbids somewhere.
+    pub(super) fn attribute_index(&self, name: &str) -> Option<usize> {
+        self.attributes.get(name).copied()
+    }
+
+    /// The rest of [`GatePlan::prepare`], shared with the JSON fast path
+    /// ([`GatePlan::prepare_json`]): opt-outs, age, jurisdiction and zone.
+    pub(super) fn assemble<'r>(&self, parts: RecordParts<'r, '_>) -> Result<Prepared<'r>, String> {
         let mut opt_outs = 0u8;
         for (i, name) in OPT_OUTS.iter().enumerate() {
-            if r.opt_outs.get(name) == Some(true) {
+            if parts.opt_outs.get(name) == Some(true) {
                 opt_outs |= 1 << i;
             }
         }
-        let mut consent = [(i64::MIN, i64::MAX); MAX_PURPOSES];
-        for (purpose, record) in &r.consents {
-            let Some(i) = self.purposes.iter().position(|p| p == purpose) else {
-                continue;
-            };
-            if let Some(g) = &record.granted_at {
-                consent[i].0 = super::parse_time_seconds(g)
-                    .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?;
-            }
-            if let Some(w) = &record.withdrawn_at {
-                consent[i].1 = super::parse_time_seconds(w)
-                    .map_err(|e| format!("consents.{purpose}.withdrawn_at: {e}"))?;
-            }
-        }
-        let age = match (r.age, &r.birth_date) {
+        let age = match (parts.age, parts.birth_date) {
             (Some(a), _) => AgeKnown::Years(a),
             (None, Some(b)) if self.needs_age => {
                 let d: jiff::civil::Date = b.parse().map_err(|e| format!("birth_date: {e}"))?;
@@ -382,30 +441,27 @@ impl<'p> GatePlan<'p> {
             }
             _ => AgeKnown::Unknown,
         };
-        let jurisdiction = r
+        let jurisdiction = parts
             .jurisdiction
             .as_deref()
             .and_then(|j| self.jurisdiction_index(j));
         let zone = if self.needs_zone {
-            Some(recipient_zone(r)?)
+            Some(recipient_zone(
+                parts.timezone,
+                parts.jurisdiction.as_deref(),
+            )?)
         } else {
             None
         };
-        let attributes = r
-            .attributes
-            .0
-            .iter()
-            .filter_map(|a| self.attributes.get(a.as_ref()).copied())
-            .collect();
         Ok(Prepared {
-            id: r.id.clone(),
+            id: parts.id,
             opt_outs,
-            consent,
+            consent: parts.consent,
             age,
             jurisdiction,
-            jurisdiction_text: r.jurisdiction.clone(),
+            jurisdiction_text: parts.jurisdiction,
             zone,
-            attributes,
+            attributes: parts.attributes,
         })
     }
 
@@ -517,11 +573,21 @@ impl<'p> GatePlan<'p> {
         history: &dyn History,
     ) -> Result<Decision, String> {
         let p = self.prepare(r)?;
-        let failed = self.decide_prepared(&p, m, history)?;
+        self.decide_with_reasons(&p, m, history)
+    }
+
+    /// The decision on a prepared record, with reasons when it is suppressed.
+    pub fn decide_with_reasons(
+        &self,
+        p: &Prepared<'_>,
+        m: &Moment,
+        history: &dyn History,
+    ) -> Result<Decision, String> {
+        let failed = self.decide_prepared(p, m, history)?;
         if failed == 0 {
             return Ok(Decision::Allow);
         }
-        self.explain(&p, m, failed, history).map(Decision::Suppress)
+        self.explain(p, m, failed, history).map(Decision::Suppress)
     }
 
     /// The reasons behind a failure set.
@@ -776,15 +842,11 @@ fn opt_out_rules(policy: &Policy, campaign: &Campaign, name: &str) -> Vec<usize>
 
 /// The recipient's time zone: `timezone`, else the single zone of their
 /// jurisdiction. An unknown zone is an error (a bad record).
-fn recipient_zone(r: &Recipient<'_>) -> Result<TimeZone, String> {
-    if let Some(name) = &r.timezone {
+fn recipient_zone(timezone: Option<&str>, jurisdiction: Option<&str>) -> Result<TimeZone, String> {
+    if let Some(name) = timezone {
         return cached_zone(name).ok_or_else(|| format!("unknown time zone `{name}`"));
     }
-    let zones = r
-        .jurisdiction
-        .as_deref()
-        .map(crate::geo::zones_of)
-        .unwrap_or(&[]);
+    let zones = jurisdiction.map(crate::geo::zones_of).unwrap_or(&[]);
     match zones {
         [one] => crate::tz::get(one).map_err(|e| e.to_string()),
         [] => Err("no `timezone`, and the jurisdiction does not tell one".into()),

@@ -11,8 +11,8 @@ use std::io::{BufRead, Write};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::recipient::{from_json, CsvLayout, Recipient};
-use super::{Decision, GatePlan, History, Reason};
+use super::recipient::CsvLayout;
+use super::{BadRecord, Decision, GatePlan, History, Prepared, Reason};
 
 /// Input format of the recipient stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,15 +208,17 @@ pub fn run(
     let moment = plan.moment(at);
     let mut summary = Summary::default();
     let mut handle = |line: u64,
-                      parsed: Result<Recipient<'_>, String>,
+                      prepared: Result<Prepared<'_>, BadRecord<'_>>,
                       summary: &mut Summary|
      -> Result<(), StreamError> {
         summary.read += 1;
-        let recipient = match parsed {
-            Ok(r) => r,
-            Err(error) => return bad(sink, summary, on_bad, line, None, error),
+        let recipient = match prepared {
+            Ok(p) => p,
+            Err(BadRecord { id, error }) => {
+                return bad(sink, summary, on_bad, line, id.as_deref(), error)
+            }
         };
-        match plan.decide_at(&recipient, &moment, history) {
+        match plan.decide_with_reasons(&recipient, &moment, history) {
             Ok(decision) => {
                 if decision == Decision::Allow {
                     summary.allowed += 1;
@@ -244,12 +246,12 @@ pub fn run(
                     break;
                 }
                 line += 1;
-                let parsed = match std::str::from_utf8(&buffer) {
+                let prepared = match std::str::from_utf8(&buffer) {
                     Ok(text) if text.trim().is_empty() => continue,
-                    Ok(text) => from_json(text.trim()),
-                    Err(_) => Err("the line is not valid UTF-8".into()),
+                    Ok(text) => plan.prepare_json(text.trim()),
+                    Err(_) => Err(BadRecord::unread("the line is not valid UTF-8".into())),
                 };
-                handle(line, parsed, &mut summary)?;
+                handle(line, prepared, &mut summary)?;
             }
         }
         InputFormat::Csv => {
@@ -265,12 +267,24 @@ pub fn run(
                 let line = reader.position().line();
                 match reader.read_record(&mut row) {
                     Ok(false) => break,
-                    Ok(true) => handle(line, layout.recipient(&row), &mut summary)?,
+                    Ok(true) => {
+                        let prepared =
+                            layout
+                                .recipient(&row)
+                                .map_err(BadRecord::unread)
+                                .and_then(|r| {
+                                    plan.prepare(&r).map_err(|error| BadRecord {
+                                        id: Some(r.id.clone()),
+                                        error,
+                                    })
+                                });
+                        handle(line, prepared, &mut summary)?
+                    }
                     Err(e) => {
                         if let csv::ErrorKind::Io(_) = e.kind() {
                             return Err(StreamError::Io(std::io::Error::other(e.to_string())));
                         }
-                        handle(line, Err(e.to_string()), &mut summary)?;
+                        handle(line, Err(BadRecord::unread(e.to_string())), &mut summary)?;
                     }
                 }
             }

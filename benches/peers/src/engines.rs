@@ -42,10 +42,11 @@ pub trait Engine {
 }
 
 /// Every engine's command-line name, with a one-line description.
-pub const ENGINES: [(&str, &str); 8] = [
+pub const ENGINES: [(&str, &str); 9] = [
     ("scruple-prepared", "scruple GatePlan::decide_prepared on records prepared once (yes/no, no reasons)"),
     ("scruple", "scruple GatePlan::decide_at on records parsed once (reasons for every suppression)"),
-    ("scruple-jsonl", "scruple from_json(line) + GatePlan::decide_at per decision (what `scruple gate` does per record)"),
+    ("scruple-jsonl", "scruple GatePlan::prepare_json(line) + decide_with_reasons (what `scruple gate` does per record)"),
+    ("scruple-jsonl-verdict", "scruple GatePlan::prepare_json(line) + decide_prepared (yes/no, the same work as hand-jsonl)"),
     ("regorus", "regorus Engine::set_input + eval_rule (interpreter), prebuilt input Values"),
     ("regorus-rvm", "regorus RegoVM (bytecode VM) set_input + execute, prebuilt input Values"),
     ("cedar", "cedar-policy Authorizer::is_authorized on prebuilt Requests"),
@@ -212,7 +213,8 @@ pub mod scruple_engine {
         }
     }
 
-    /// Each decision from its JSON line: parse, then decide with reasons.
+    /// Each decision from its JSON line: parse and prepare in one pass, then
+    /// decide with reasons.
     pub struct ScrupleJsonl;
     impl Engine for ScrupleJsonl {
         type Loaded = Loaded;
@@ -224,8 +226,35 @@ pub mod scruple_engine {
             Ok(inputs(cases))
         }
         fn decide(l: &mut Loaded, p: &Prepared, i: usize) -> bool {
-            let r = from_json(&p.lines[i]).unwrap_or_else(|e| panic!("scruple: line {i}: {e}"));
-            scruple_decide(l, &r, &p.history)
+            let r = l
+                .plan
+                .prepare_json(&p.lines[i])
+                .unwrap_or_else(|e| panic!("scruple: line {i}: {e}"));
+            match l.plan.decide_with_reasons(&r, &l.moment, &p.history) {
+                Ok(Decision::Allow) => true,
+                Ok(Decision::Suppress(_)) => false,
+                Err(e) => panic!("scruple: line {i}: {e}"),
+            }
+        }
+    }
+    /// Each decision from its JSON line, yes/no only: parse and prepare in
+    /// one pass, run the flat plan. The same work as `hand-jsonl` (which builds no reasons).
+    pub struct ScrupleJsonlVerdict;
+    impl Engine for ScrupleJsonlVerdict {
+        type Loaded = Loaded;
+        type Prepared = Prepared;
+        fn load() -> Result<Loaded, String> {
+            load()
+        }
+        fn prepare(_: &Loaded, cases: &[Case]) -> Result<Prepared, String> {
+            Ok(inputs(cases))
+        }
+        fn decide(l: &mut Loaded, p: &Prepared, i: usize) -> bool {
+            let prepared = l
+                .plan
+                .prepare_json(&p.lines[i])
+                .unwrap_or_else(|e| panic!("scruple: line {i}: {e}"));
+            scruple_decide_prepared(l, &prepared, &p.history)
         }
     }
 }

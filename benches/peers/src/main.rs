@@ -73,7 +73,7 @@ fn parse_args() -> Result<Option<Config>, String> {
             "--child" => config.child = true,
             "--list" => {
                 for (name, what) in engines::ENGINES {
-                    println!("{name:<14} {what}");
+                    println!("{name:<22} {what}");
                 }
                 return Ok(None);
             }
@@ -282,12 +282,13 @@ fn measure<E: Engine>(name: &str, config: &Config) -> Result<Outcome, String> {
 }
 
 fn run_in_process(name: &str, config: &Config) -> Result<Outcome, String> {
-    use engines::scruple_engine::{Scruple, ScrupleJsonl, ScruplePrepared};
+    use engines::scruple_engine::{Scruple, ScrupleJsonl, ScrupleJsonlVerdict, ScruplePrepared};
     use engines::{Cedar, Hand, HandJsonl, Regorus, RegorusRvm};
     match name {
         "scruple-prepared" => measure::<ScruplePrepared>(name, config),
         "scruple" => measure::<Scruple>(name, config),
         "scruple-jsonl" => measure::<ScrupleJsonl>(name, config),
+        "scruple-jsonl-verdict" => measure::<ScrupleJsonlVerdict>(name, config),
         "regorus" => measure::<Regorus>(name, config),
         "regorus-rvm" => measure::<RegorusRvm>(name, config),
         "cedar" => measure::<Cedar>(name, config),
@@ -351,7 +352,7 @@ fn verify(outcomes: &[Outcome], config: &Config) -> usize {
                     Some(false) => "deny",
                     None => "missing",
                 };
-                eprintln!("    {:<14} {g}", o.engine);
+                eprintln!("    {:<22} {g}", o.engine);
             }
             eprintln!("    record: {}", case.scruple_json_line());
             eprintln!("    email sends in 7 days: {}", case.email_sends_7d);
@@ -396,7 +397,7 @@ fn report(outcomes: &[Outcome], config: &Config, mismatches: usize) {
     );
     println!();
     println!(
-        "| {:<16} | {:>12} | {:>9} | {:>9} | {:>10} | {:>10} | {:>9} |",
+        "| {:<22} | {:>12} | {:>9} | {:>9} | {:>10} | {:>10} | {:>9} |",
         "engine", "decisions/s", "median", "p99", "load", "prepare", "peak RSS"
     );
     println!(
@@ -405,7 +406,7 @@ fn report(outcomes: &[Outcome], config: &Config, mismatches: usize) {
     );
     for o in outcomes {
         println!(
-            "| {:<16} | {:>12} | {:>9} | {:>9} | {:>10} | {:>7.0} ms | {:>5.0} MiB |",
+            "| {:<22} | {:>12} | {:>9} | {:>9} | {:>10} | {:>7.0} ms | {:>5.0} MiB |",
             o.engine,
             human_rate(o.decisions_per_s),
             human_ns(o.p50_ns),
@@ -423,7 +424,7 @@ fn report(outcomes: &[Outcome], config: &Config, mismatches: usize) {
     println!("details:");
     for o in outcomes {
         println!(
-            "  {:<16} {} passes in {:.2} s, best pass {}/s; latency p99.9 {}, max {}; \
+            "  {:<22} {} passes in {:.2} s, best pass {}/s; latency p99.9 {}, max {}; \
              raw median {} / p99 {} (timer {}); 100-batch mean median {} / p99 {}; \
              load first {:.3} ms; RSS after generate {:.0} MiB, +load {:.1} MiB, +prepare {:.0} MiB",
             o.engine,
@@ -451,14 +452,19 @@ fn report(outcomes: &[Outcome], config: &Config, mismatches: usize) {
     };
     let peers = ["regorus", "regorus-rvm", "cedar", "hand", "hand-jsonl"];
     let mut lines = Vec::new();
-    for ours in ["scruple-prepared", "scruple", "scruple-jsonl"] {
+    for ours in [
+        "scruple-prepared",
+        "scruple",
+        "scruple-jsonl",
+        "scruple-jsonl-verdict",
+    ] {
         let Some(r) = rate(ours) else { continue };
         let ratios: Vec<String> = peers
             .iter()
             .filter_map(|p| rate(p).map(|pr| format!("/{p} {:.2}x", r / pr)))
             .collect();
         if !ratios.is_empty() {
-            lines.push(format!("  {ours:<16} {}", ratios.join("  ")));
+            lines.push(format!("  {ours:<22} {}", ratios.join("  ")));
         }
     }
     if !lines.is_empty() {
