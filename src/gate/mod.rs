@@ -17,6 +17,8 @@ pub mod progress;
 pub mod recipient;
 pub mod stream;
 
+use std::sync::Arc;
+
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -48,13 +50,14 @@ impl History for NoHistory {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reason {
     /// Rule id (or `scruple::gate::…` for checks of the record itself).
-    pub rule: String,
+    /// Shared with the plan: a suppression does not copy it.
+    pub rule: Arc<str>,
     /// The rule's severity.
     pub severity: crate::diag::Severity,
     /// What is wrong for this recipient.
     pub message: String,
-    /// Citations of the rule.
-    pub citations: Vec<String>,
+    /// Citations of the rule, shared with the plan.
+    pub citations: Arc<[String]>,
 }
 
 /// The outcome for one recipient.

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -57,6 +58,14 @@ struct PlanCheck {
     test: Test,
 }
 
+/// The rule a check's reasons name.
+#[derive(Clone, Debug)]
+struct Label {
+    rule: Arc<str>,
+    severity: crate::diag::Severity,
+    citations: Arc<[String]>,
+}
+
 /// Minimum ages per jurisdiction index, for one age rule.
 #[derive(Clone, Debug)]
 struct AgeLimits {
@@ -77,6 +86,10 @@ pub struct GatePlan<'p> {
     /// Forbidden attribute closures, as sorted attribute-symbol indexes.
     forbidden: Vec<Vec<bool>>,
     attributes: HashMap<String, usize>,
+    /// Interned attribute id → name.
+    attribute_names: Vec<String>,
+    /// Per check: what its reasons say about the rule.
+    labels: Vec<Label>,
     needs_zone: bool,
     needs_age: bool,
     /// The campaign's channels.
@@ -161,6 +174,8 @@ impl<'p> GatePlan<'p> {
             ages: Vec::new(),
             forbidden: Vec::new(),
             attributes: HashMap::new(),
+            attribute_names: Vec::new(),
+            labels: Vec::new(),
             needs_zone: false,
             needs_age: false,
             channels: model
@@ -297,8 +312,13 @@ impl<'p> GatePlan<'p> {
     }
 
     fn intern_attribute(&mut self, a: &str) -> usize {
-        let next = self.attributes.len();
-        *self.attributes.entry(a.to_string()).or_insert(next)
+        if let Some(&id) = self.attributes.get(a) {
+            return id;
+        }
+        let id = self.attribute_names.len();
+        self.attributes.insert(a.to_string(), id);
+        self.attribute_names.push(a.to_string());
+        id
     }
 
     fn intern_attribute_set(&mut self, names: &[String]) -> usize {
@@ -619,7 +639,7 @@ impl<'p> GatePlan<'p> {
                 },
                 Test::Consent { purpose, within } => {
                     let Some(name) = self.purposes.get(*purpose) else {
-                        reasons.push(self.reason(check.rule, &check.test, format!("the campaign declares more than {MAX_PURPOSES} purposes; consent cannot be checked")));
+                        reasons.push(self.reason(i, format!("the campaign declares more than {MAX_PURPOSES} purposes; consent cannot be checked")));
                         continue;
                     };
                     let (granted, withdrawn) = p.consent[*purpose];
@@ -675,15 +695,17 @@ impl<'p> GatePlan<'p> {
                     format!("already {sent} {channel} sends in the window; the cap is {max}")
                 }
                 Test::Targeting { set } => {
+                    // The record's own few attributes, in the record's order
+                    // (not the plan's map: that grows with the sets, and its
+                    // iteration order is not stable).
                     let mask = &self.forbidden[*set];
-                    let hit: Vec<&str> = self
-                        .attributes
-                        .iter()
-                        .filter(|(_, id)| {
-                            p.attributes.contains(id) && mask.get(**id).copied().unwrap_or(false)
-                        })
-                        .map(|(name, _)| name.as_str())
-                        .collect();
+                    let mut hit: Vec<&str> = Vec::new();
+                    for &id in &p.attributes {
+                        let name = self.attribute_names.get(id).map_or("", String::as_str);
+                        if mask.get(id).copied().unwrap_or(false) && !hit.contains(&name) {
+                            hit.push(name);
+                        }
+                    }
                     format!(
                         "targeted on `{}`, which this rule forbids",
                         hit.join("`, `")
@@ -693,33 +715,51 @@ impl<'p> GatePlan<'p> {
                     "the policy has more than {MAX_CHECKS} per-recipient checks for this campaign; the rest cannot be checked, so nobody is sent to"
                 ),
             };
-            reasons.push(self.reason(check.rule, &check.test, message));
+            reasons.push(self.reason(i, message));
         }
         Ok(reasons)
     }
 
-    fn reason(&self, rule: Option<usize>, test: &Test, message: String) -> Reason {
-        match rule.and_then(|i| self.policy.rules.get(i)) {
-            Some(rule) => Reason {
-                rule: rule.id.clone(),
-                severity: rule.severity,
+    fn reason(&self, check: usize, message: String) -> Reason {
+        match self.labels.get(check) {
+            Some(label) => Reason {
+                rule: label.rule.clone(),
+                severity: label.severity,
                 message,
-                citations: rule.cites().map(str::to_string).collect(),
+                citations: label.citations.clone(),
             },
             None => Reason {
-                rule: match test {
-                    Test::OptOut(bit) => format!("scruple::gate::{}", OPT_OUTS[*bit]),
-                    _ => "scruple::gate".to_string(),
-                },
+                rule: "scruple::gate".into(),
                 severity: crate::diag::Severity::Error,
                 message,
-                citations: Vec::new(),
+                citations: Arc::from([]),
+            },
+        }
+    }
+
+    /// The rule id, severity and citations each check's reasons carry,
+    /// made once so that a suppression shares them instead of copying.
+    fn label(&self, check: &PlanCheck) -> Label {
+        match check.rule.and_then(|i| self.policy.rules.get(i)) {
+            Some(rule) => Label {
+                rule: rule.id.as_str().into(),
+                severity: rule.severity,
+                citations: rule.cites().map(str::to_string).collect(),
+            },
+            None => Label {
+                rule: match check.test {
+                    Test::OptOut(bit) => format!("scruple::gate::{}", OPT_OUTS[bit]).into(),
+                    _ => "scruple::gate".into(),
+                },
+                severity: crate::diag::Severity::Error,
+                citations: Arc::from([]),
             },
         }
     }
 
     /// Fills the per-jurisdiction age limits (after all tables are known).
     fn finish(mut self) -> Self {
+        self.labels = self.checks.iter().map(|c| self.label(c)).collect();
         let policy = self.policy;
         let fixed: Vec<Option<u32>> = self.ages.iter().map(|a| a.default).collect();
         let tables: Vec<Option<String>> = self
@@ -788,26 +828,34 @@ fn consent_cutoff(at: &jiff::Zoned, within: &Duration) -> i64 {
 
 /// Every attribute whose lineage (policy `derived_from`, and `proxy_for`
 /// when asked) reaches a forbidden one, the forbidden ones included.
+///
+/// A walk down the lineage edges from the forbidden attributes, so linear in
+/// the number of attributes and edges. (Attribute names are identifiers,
+/// without the `-` that makes [`set_contains`](crate::compile::cond::set_contains)
+/// walk up a hierarchy, so plain membership is the same test.)
 fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool) -> Vec<String> {
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (name, def) in &policy.attributes {
+        let proxied = if proxies {
+            &def.decl.proxy_for[..]
+        } else {
+            &[]
+        };
+        for parent in def.decl.derived_from.iter().chain(proxied) {
+            children
+                .entry(parent.name.as_str())
+                .or_default()
+                .push(name.as_str());
+        }
+    }
+    let mut seen: std::collections::HashSet<&str> = forbidden.iter().map(String::as_str).collect();
     let mut out: Vec<String> = forbidden.iter().cloned().collect();
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for (name, def) in &policy.attributes {
-            if out.contains(name) {
-                continue;
-            }
-            let parents = def.decl.derived_from.iter().chain(if proxies {
-                def.decl.proxy_for.iter()
-            } else {
-                [].iter()
-            });
-            let reaches = parents.into_iter().any(|p| {
-                crate::compile::cond::set_contains(forbidden, &p.name) || out.contains(&p.name)
-            });
-            if reaches {
-                out.push(name.clone());
-                changed = true;
+    let mut to_visit: Vec<&str> = forbidden.iter().map(String::as_str).collect();
+    while let Some(name) = to_visit.pop() {
+        for &child in children.get(name).map_or(&[][..], Vec::as_slice) {
+            if seen.insert(child) {
+                out.push(child.to_string());
+                to_visit.push(child);
             }
         }
     }

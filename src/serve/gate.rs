@@ -421,7 +421,7 @@ impl Sink for Collect {
         let (outcome, rules) = match decision {
             Decision::Allow => ("allow", Vec::new()),
             Decision::Suppress(reasons) => {
-                let mut rules: Vec<String> = reasons.iter().map(|r| r.rule.clone()).collect();
+                let mut rules: Vec<String> = reasons.iter().map(|r| r.rule.to_string()).collect();
                 rules.dedup();
                 ("suppress", rules)
             }
