@@ -5,7 +5,7 @@
 //! consents, a vector of attribute names, owned copies of most strings. On
 //! the hot path of `scruple gate` that is most of the cost of a record. Here
 //! one serde visitor, seeded with the plan, reads each field into its final
-//! form as it goes: consent times straight into the per-purpose array,
+//! form as it goes: consent times straight into the per-purpose slots,
 //! attribute names straight to interned indexes, strings borrowed from the
 //! line. Nothing is allocated for a typical record.
 //!
@@ -20,7 +20,7 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
-use super::plan::{GatePlan, Prepared, RecordParts, MAX_PURPOSES, NO_CONSENT};
+use super::plan::{ConsentSlots, GatePlan, Prepared, RecordParts};
 use super::recipient::{from_json, OptOuts};
 
 /// The record's fields, in the order `Recipient` declares them (serde's
@@ -122,7 +122,7 @@ impl fmt::Display for BadRecord<'_> {
 struct ReadRecord<'de> {
     id: Cow<'de, str>,
     opt_outs: OptOuts,
-    consent: [(i64, i64); MAX_PURPOSES],
+    consent: ConsentSlots,
     /// The first error met while storing consents, reported only if the
     /// whole line parses (as the two-step path does).
     consent_error: Option<String>,
@@ -198,7 +198,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
         let mut consents: Option<()> = None;
         let mut opt_outs: Option<OptOuts> = None;
         let mut attributes: Option<Vec<usize>> = None;
-        let mut consent = NO_CONSENT;
+        let mut consent = ConsentSlots::new();
         let mut consent_error = None;
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             match key.as_ref() {
@@ -257,10 +257,10 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
     }
 }
 
-/// Reads the `consents` object straight into the per-purpose time array.
+/// Reads the `consents` object straight into the per-purpose time slots.
 struct ConsentsSeed<'a, 'p> {
     plan: &'a GatePlan<'p>,
-    consent: &'a mut [(i64, i64); MAX_PURPOSES],
+    consent: &'a mut ConsentSlots,
     error: &'a mut Option<String>,
 }
 
