@@ -101,6 +101,27 @@ pub mod scruple_engine {
         }
     }
 
+    /// Moves the prepared records' ids out of the 30 MB of JSON lines into
+    /// one contiguous block. Each decision reads its id for the frequency-cap
+    /// lookup (`History::sends_since`); borrowed from the lines, that read was
+    /// a cache miss per decision and 65 % of the engine's time, while Rego
+    /// and Cedar get the send count inside their prebuilt input. In
+    /// `scruple gate` the id is in the line just read, so hot in the cache.
+    fn compact_ids(prepared: &mut [GatePrepared<'static>]) {
+        let mut block = String::new();
+        let mut ends = Vec::with_capacity(prepared.len());
+        for p in prepared.iter() {
+            block.push_str(&p.id);
+            ends.push(block.len());
+        }
+        let block: &'static str = Box::leak(block.into_boxed_str());
+        let mut start = 0;
+        for (p, end) in prepared.iter_mut().zip(ends) {
+            p.id = std::borrow::Cow::Borrowed(&block[start..end]);
+            start = end;
+        }
+    }
+
     /// Inputs of the three scruple variants (each fills what it uses).
     pub struct Prepared {
         lines: &'static [String],
@@ -206,6 +227,7 @@ pub mod scruple_engine {
                 .iter()
                 .map(|r| l.plan.prepare(r))
                 .collect::<Result<_, _>>()?;
+            compact_ids(&mut p.prepared);
             Ok(p)
         }
         fn decide(l: &mut Loaded, p: &Prepared, i: usize) -> bool {
