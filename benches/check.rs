@@ -2,53 +2,23 @@
 //! calendar of 1,000 campaigns (the example campaigns with distinct ids and
 //! segments, so frequency caps compare every pair but count none together).
 
-use scruple::compile::{compile, Inputs, Policy};
+mod support;
+
 use scruple::eval::{self, Options};
 use scruple::source::SourceFile;
+use support::{campaigns, shipped_policy, CLEAN};
 
 fn main() {
     divan::main();
 }
 
-fn policy() -> Policy {
-    let mut inputs = Inputs::default();
-    inputs.add_builtin(&[]);
-    match compile(inputs) {
-        (Some(policy), _) => policy,
-        (None, diags) => panic!("shipped packs do not compile: {diags:?}"),
-    }
-}
-
+/// Checks run at noon UTC on 2026-11-23.
 fn options() -> Options {
     Options {
         now: "2026-11-23T12:00:00Z"
             .parse()
             .unwrap_or_else(|_| jiff::Timestamp::now()),
     }
-}
-
-const CLEAN: &str = include_str!("../examples/campaigns/spring-sale.yaml");
-const VIOLATING: &str = include_str!("../examples/campaigns/baby-club.yaml");
-
-fn campaigns(n: usize) -> Vec<scruple::campaign::Campaign> {
-    (0..n)
-        .map(|i| {
-            let base = if i % 2 == 0 { CLEAN } else { VIOLATING };
-            let text = base
-                .replace("id: spring-sale-2026", &format!("id: spring-sale-{i}"))
-                .replace("id: baby-club-launch", &format!("id: baby-club-{i}"))
-                .replace(
-                    "name: returning_customers",
-                    &format!("name: returning_customers_{i}"),
-                )
-                .replace(
-                    "name: expecting_parents",
-                    &format!("name: expecting_parents_{i}"),
-                );
-            let source = SourceFile::new(format!("c{i}.yaml"), text);
-            scruple::campaign::load(&source).unwrap_or_else(|d| panic!("{d:?}"))
-        })
-        .collect()
 }
 
 #[divan::bench]
@@ -59,7 +29,7 @@ fn load_one_campaign(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn check_one_clean_campaign(bencher: divan::Bencher) {
-    let policy = policy();
+    let policy = shipped_policy();
     let campaign = &campaigns(1)[0];
     bencher.bench(|| {
         eval::check(&policy, divan::black_box(campaign), options())
@@ -70,7 +40,7 @@ fn check_one_clean_campaign(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn check_one_violating_campaign(bencher: divan::Bencher) {
-    let policy = policy();
+    let policy = shipped_policy();
     let all = campaigns(2);
     bencher.bench(|| {
         eval::check(&policy, divan::black_box(&all[1]), options())
@@ -81,7 +51,7 @@ fn check_one_violating_campaign(bencher: divan::Bencher) {
 
 #[divan::bench(sample_count = 10)]
 fn check_1000_campaigns(bencher: divan::Bencher) {
-    let policy = policy();
+    let policy = shipped_policy();
     let all = campaigns(1000);
     bencher.bench(|| eval::check_all(&policy, divan::black_box(&all), options()).len());
 }

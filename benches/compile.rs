@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo bench --bench compile`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use divan::counter::BytesCount;
@@ -10,6 +12,7 @@ use divan::Bencher;
 use scruple::compile::load::BUILTIN_FILES;
 use scruple::compile::{compile, Inputs};
 use scruple::source::SourceFile;
+use support::generated_policy;
 
 fn main() {
     divan::main();
@@ -60,37 +63,6 @@ fn policies_dir_from_disk() -> usize {
     let mut inputs = Inputs::default();
     inputs.add_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies"));
     compile_ok(inputs)
-}
-
-/// `n` sets and `n` rules of every statement kind, as in tests/stress.rs.
-fn generated_policy(n: usize) -> String {
-    let mut text = String::with_capacity(n * 400);
-    text.push_str("policy \"large\" version \"1.0.0\"\n\n");
-    for i in 0..n {
-        text.push_str(&format!(
-            "set s{i} \"Set number {i}\" = [field_{i}_a, field_{i}_b, EU-X{i}]"
-        ));
-        if i % 10 != 0 {
-            text.push_str(&format!(" + s{}", i - 1));
-        }
-        text.push('\n');
-    }
-    for i in 0..n {
-        text.push_str(&format!(
-            "rule r{i} {{\n  severity warning\n  cite \"Art. {i}\"\n  tags stress, group-{}\n",
-            i % 7
-        ));
-        text.push_str(&format!(
-            "  when channel in [email, sms] and not (x.y{i} is present or x.z > {i})\n"
-        ));
-        if i % 5 != 0 {
-            text.push_str(&format!("  requires r{}\n", i - 1));
-        }
-        text.push_str(&format!(
-            "  forbid fields s{i}\n  message \"Rule {i} found {{field}} at {{path}}.\"\n}}\n"
-        ));
-    }
-    text
 }
 
 /// Parsing (pest and lowering) of a generated policy of `n` rules and sets.

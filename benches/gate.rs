@@ -3,47 +3,24 @@
 //! send ledger of 1,000,000 sends (200,000 recipients, 5 email sends each
 //! over the last 30 days), including one frequency-cap lookup on its own.
 
+mod support;
+
 use std::collections::HashMap;
 use std::io::BufReader;
 
 use divan::Bencher;
-use scruple::compile::{compile, Inputs, Policy};
 use scruple::gate::recipient::from_json;
-use scruple::gate::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions};
-use scruple::gate::{GatePlan, History, NoHistory};
+use scruple::gate::{History, NoHistory};
 use scruple::ledger::rows::Send;
 use scruple::ledger::{Ledger, SendSlot};
-use scruple::source::SourceFile;
+use support::{at, clean_campaign, plan, shipped_policy, stream_all, AT};
 
 fn main() {
     divan::main();
 }
 
-const CAMPAIGN: &str = include_str!("../examples/campaigns/spring-sale.yaml");
-/// 11:00 in Paris.
-const AT: i64 = 1_795_428_000;
 const LEDGER_RECIPIENTS: u64 = 200_000;
 const SENDS_EACH: u64 = 5;
-
-fn policy() -> Policy {
-    let mut inputs = Inputs::default();
-    inputs.add_builtin(&[]);
-    match compile(inputs) {
-        (Some(policy), _) => policy,
-        (None, diags) => panic!("shipped packs do not compile: {diags:?}"),
-    }
-}
-
-fn at() -> jiff::Timestamp {
-    jiff::Timestamp::from_second(AT).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn plan(policy: &Policy) -> GatePlan<'_> {
-    let source = SourceFile::new("spring-sale.yaml", CAMPAIGN);
-    let campaign = scruple::campaign::load(&source).unwrap_or_else(|d| panic!("{d:?}"));
-    let options = scruple::eval::Options { now: at() };
-    GatePlan::new(policy, &campaign, options).unwrap_or_else(|r| panic!("{:?}", r.findings))
-}
 
 fn record(id: u64) -> String {
     format!(
@@ -105,8 +82,8 @@ fn slot() -> SendSlot {
 
 #[divan::bench]
 fn decide_one_in_memory(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let mut map = HashMap::new();
     map.insert(
         ("r-1".to_string(), "email".to_string()),
@@ -120,48 +97,28 @@ fn decide_one_in_memory(bencher: Bencher) {
     });
 }
 
-fn stream_all(plan: &GatePlan<'_>, input: &[u8], history: &dyn History) -> u64 {
-    let mut sink = JsonLinesSink::new(std::io::sink(), None::<std::io::Sink>);
-    let options = RunOptions {
-        at: at(),
-        history,
-        on_bad: OnBadRecord::Suppress,
-        progress: None,
-    };
-    let summary = stream::run(
-        plan,
-        BufReader::new(input),
-        InputFormat::JsonLines,
-        &mut sink,
-        options,
-        &mut |_| Ok(()),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    summary.allowed
-}
-
 /// 10,000 JSON Lines records, no history (throughput: divide by 10,000).
 #[divan::bench(sample_count = 20)]
 fn stream_10k_jsonl_no_history(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let input = jsonl(10_000);
     bencher
         .counter(divan::counter::ItemsCount::new(10_000usize))
-        .bench(|| stream_all(&plan, &input, &NoHistory));
+        .bench(|| stream_all(&plan, BufReader::new(input.as_slice()), &NoHistory));
 }
 
 /// 10,000 JSON Lines records, caps counted in the 1M-send ledger.
 #[divan::bench(sample_count = 20)]
 fn stream_10k_jsonl_sqlite_ledger(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let input = jsonl(10_000);
     let ledger = ledger();
     let history = ledger.history(&slot()).unwrap_or_else(|e| panic!("{e}"));
     bencher
         .counter(divan::counter::ItemsCount::new(10_000usize))
-        .bench_local(|| stream_all(&plan, &input, &history));
+        .bench_local(|| stream_all(&plan, BufReader::new(input.as_slice()), &history));
 }
 
 /// One `sends_since` in the 1M-send ledger (a covering-index range count).
@@ -241,8 +198,8 @@ fn mixed(n: u64) -> (Vec<String>, EmailHistory) {
 /// Decisions on prebuilt (prepared) recipients: the flat plan alone.
 #[divan::bench(sample_count = 50)]
 fn decide_prepared_10k(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let (lines, history) = mixed(10_000);
     let parsed: Vec<_> = lines
         .iter()
@@ -270,8 +227,8 @@ fn decide_prepared_10k(bencher: Bencher) {
 /// + reasons for the suppressed ones.
 #[divan::bench(sample_count = 20)]
 fn prepare_and_decide_10k(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let (lines, history) = mixed(10_000);
     let parsed: Vec<_> = lines
         .iter()
@@ -294,8 +251,8 @@ fn prepare_and_decide_10k(bencher: Bencher) {
 /// The whole stream: JSON Lines in (mixed), decisions as JSON Lines out.
 #[divan::bench(sample_count = 20)]
 fn stream_10k_jsonl_mixed(bencher: Bencher) {
-    let policy = policy();
-    let plan = plan(&policy);
+    let policy = shipped_policy();
+    let plan = plan(&policy, &clean_campaign());
     let (lines, history) = mixed(10_000);
     let input: Vec<u8> = lines
         .iter()
@@ -303,5 +260,5 @@ fn stream_10k_jsonl_mixed(bencher: Bencher) {
         .collect();
     bencher
         .counter(divan::counter::ItemsCount::new(10_000usize))
-        .bench(|| stream_all(&plan, &input, &history));
+        .bench(|| stream_all(&plan, BufReader::new(input.as_slice()), &history));
 }
