@@ -86,9 +86,9 @@ pub struct GatePlan<'p> {
     ages: Vec<AgeLimits>,
     /// Forbidden attribute closures, as sorted attribute-symbol indexes.
     forbidden: Vec<Vec<bool>>,
-    attributes: HashMap<String, usize>,
+    attributes: HashMap<Arc<str>, usize>,
     /// Interned attribute id → name.
-    attribute_names: Vec<String>,
+    attribute_names: Vec<Arc<str>>,
     /// Per check: what its reasons say about the rule.
     labels: Vec<Label>,
     needs_zone: bool,
@@ -360,9 +360,11 @@ impl<'p> GatePlan<'p> {
         if let Some(&id) = self.attributes.get(a) {
             return id;
         }
+        // One allocation shared by the map and the id → name table.
+        let name: Arc<str> = a.into();
         let id = self.attribute_names.len();
-        self.attributes.insert(a.to_string(), id);
-        self.attribute_names.push(a.to_string());
+        self.attributes.insert(name.clone(), id);
+        self.attribute_names.push(name);
         id
     }
 
@@ -742,7 +744,7 @@ impl<'p> GatePlan<'p> {
                     let mask = &self.forbidden[*set];
                     let mut hit: Vec<&str> = Vec::new();
                     for &id in &p.attributes {
-                        let name = self.attribute_names.get(id).map_or("", String::as_str);
+                        let name = self.attribute_names.get(id).map_or("", |n| &**n);
                         if mask.get(id).copied().unwrap_or(false) && !hit.contains(&name) {
                             hit.push(name);
                         }
