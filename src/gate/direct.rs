@@ -11,8 +11,8 @@
 //!
 //! The accepted input and every error message are the same as the two-step
 //! path's: the same field lists, the same `expected …` texts, the same order
-//! of checks, and a record that is not a JSON object goes through the
-//! two-step path itself. `tests` below hold the two paths to that.
+//! of checks; both read records, consents and opt-outs from JSON objects
+//! only. `tests` below hold the two paths to that.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,7 +21,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::plan::{ConsentSlots, GatePlan, Prepared, RecordParts};
-use super::recipient::{from_json, OptOuts};
+use super::recipient::{ObjectOnly, OptOuts};
 
 /// The record's fields, in the order `Recipient` declares them (serde's
 /// "expected one of" lists them in this order).
@@ -44,16 +44,6 @@ impl GatePlan<'_> {
     /// result as [`from_json`] followed by [`GatePlan::prepare`], errors
     /// included, without building the intermediate record.
     pub fn prepare_json<'r>(&self, line: &'r str) -> Result<Prepared<'r>, BadRecord<'r>> {
-        if !line.trim_start().starts_with('{') {
-            // serde would also read a record from a JSON array (fields by
-            // position) and says what is wrong with anything else; leave
-            // those rare inputs to the two-step path so they behave the same.
-            let record = from_json(line).map_err(BadRecord::unread)?;
-            return self.prepare(&record).map_err(|error| BadRecord {
-                id: Some(record.id.clone()),
-                error,
-            });
-        }
         let mut deserializer = serde_json::Deserializer::from_str(line);
         let read = RecordSeed { plan: self }
             .deserialize(&mut deserializer)
@@ -233,7 +223,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                 }
                 "opt_outs" => {
                     once(&opt_outs, "opt_outs")?;
-                    opt_outs = Some(map.next_value::<OptOuts>()?);
+                    opt_outs =
+                        Some(map.next_value_seed(ObjectOnly::<OptOuts>::new("struct OptOuts"))?);
                 }
                 "attributes" => {
                     once(&attributes, "attributes")?;
@@ -383,6 +374,7 @@ impl<'de> Visitor<'de> for AttributesSeed<'_, '_> {
 mod tests {
     use super::*;
     use crate::compile::{compile, Inputs, Policy};
+    use crate::gate::recipient::from_json;
     use crate::source::SourceFile;
 
     fn policy() -> Policy {
@@ -460,6 +452,16 @@ mod tests {
             r#"{"id":"unclosed""#,
             r#"{}"#,
             r#"  {"id":"spaced"}"#,
+            // Arrays are not records, consents or opt-outs (serde's derived
+            // structs would read them by position).
+            r#"{"id":"arr","timezone":"Europe/Paris","consents":{"email_marketing":["2026-06-01T09:00:00Z"]}}"#,
+            r#"{"id":"arr0","consents":{"email_marketing":[]}}"#,
+            r#"{"id":"arr4","consents":{"email_marketing":["x",null,null,null]}}"#,
+            r#"{"id":"opt","opt_outs":[true]}"#,
+            r#"{"id":"opt-null","opt_outs":null}"#,
+            r#"["r-1","EU-FR"]"#,
+            r#"[]"#,
+            r#"null"#,
         ];
         let mut compared = 0;
         for line in fixture.lines().chain(edge_cases) {

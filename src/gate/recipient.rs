@@ -11,7 +11,9 @@ use std::borrow::Cow;
 /// JSON Schema of a recipient record (`scruple schema recipient`).
 pub const RECIPIENT_SCHEMA: &str = include_str!("../../schemas/recipient.schema.json");
 
-use serde::de::{self, MapAccess, Visitor};
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
 
 /// One recipient of a send.
@@ -37,7 +39,7 @@ pub struct Recipient<'a> {
     #[serde(borrow, default, deserialize_with = "consents")]
     pub consents: Vec<(Cow<'a, str>, ConsentRecord<'a>)>,
     /// Opt-outs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "opt_outs_object")]
     pub opt_outs: OptOuts,
     /// Attributes the campaign targets this recipient on; only the names
     /// are read (checked against `forbid targeting` rules), values are skipped.
@@ -130,7 +132,10 @@ where
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
-            while let Some((k, v)) = map.next_entry::<Cow<'de, str>, ConsentRecord<'de>>()? {
+            while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                let v = map.next_value_seed(ObjectOnly::<ConsentRecord<'de>>::new(
+                    "struct ConsentRecord",
+                ))?;
                 out.push((k, v));
             }
             Ok(out)
@@ -141,7 +146,52 @@ where
 
 /// Parses one JSON Lines record.
 pub fn from_json(line: &str) -> Result<Recipient<'_>, String> {
-    serde_json::from_str(line).map_err(|e| e.to_string())
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    ObjectOnly::<Recipient<'_>>::new("struct Recipient")
+        .deserialize(&mut deserializer)
+        .and_then(|record| deserializer.end().map(|()| record))
+        .map_err(|e| e.to_string())
+}
+
+fn opt_outs_object<'de, D: de::Deserializer<'de>>(deserializer: D) -> Result<OptOuts, D::Error> {
+    ObjectOnly::new("struct OptOuts").deserialize(deserializer)
+}
+
+/// Reads a derived struct from a JSON object only. serde's derived structs
+/// also accept an array, fields by position (`["r-1"]` would be a record,
+/// `["2026-06-01"]` a consent), which the record format and its schema do
+/// not allow. `expecting` is the derived text (`struct Recipient`), so the
+/// error for anything else reads as before.
+pub(super) struct ObjectOnly<T> {
+    expecting: &'static str,
+    marker: PhantomData<T>,
+}
+
+impl<T> ObjectOnly<T> {
+    /// A seed for `T`, saying "expected {expecting}" on anything but an object.
+    pub(super) const fn new(expecting: &'static str) -> Self {
+        ObjectOnly {
+            expecting,
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for ObjectOnly<T> {
+    type Value = T;
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<T, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
 }
 
 /// The columns of one purpose's consent: `consent:`, `withdrawn:` and `source:`.
@@ -299,6 +349,31 @@ mod tests {
         assert!(matches!(r.id, Cow::Borrowed("r1")));
         assert_eq!(r.consents.len(), 1);
         assert!(r.opt_outs.gpc && !r.opt_outs.unsubscribed);
+    }
+
+    #[test]
+    fn arrays_are_not_records_consents_or_opt_outs() {
+        let cases = [
+            (
+                r#"["r-1"]"#,
+                "invalid type: sequence, expected struct Recipient at line 1 column 0",
+            ),
+            (
+                r#"{"id":"r","consents":{"email_marketing":["2026-06-01"]}}"#,
+                "invalid type: sequence, expected struct ConsentRecord at line 1 column 40",
+            ),
+            (
+                r#"{"id":"r","opt_outs":[true]}"#,
+                "invalid type: sequence, expected struct OptOuts at line 1 column 21",
+            ),
+            (
+                r#""r-1""#,
+                "invalid type: string \"r-1\", expected struct Recipient at line 1 column 5",
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(from_json(line).err().as_deref(), Some(expected), "{line}");
+        }
     }
 
     #[test]
