@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::campaign::{self, Campaign};
 use crate::compile::Policy;
+use crate::config::Config;
 use crate::diag::Diag;
 use crate::eval::{self, CampaignReport, Options};
 use crate::source::{Source, SourceFile};
@@ -202,4 +203,35 @@ pub fn run_keeping(
     }
     run.reports = eval::check_all(policy, &campaigns, options);
     (run, campaigns)
+}
+
+/// The campaign arguments of `check` and `report`: those named on the
+/// command line, else the `[check] campaigns` of `scruple.toml`.
+pub fn campaign_args(named: &[String], config: Option<&Config>) -> Vec<String> {
+    if named.is_empty() {
+        config.map(|c| c.campaigns.clone()).unwrap_or_default()
+    } else {
+        named.to_vec()
+    }
+}
+
+/// Whether warnings fail the run: `--deny-warnings`, or `deny_warnings` in
+/// `scruple.toml`.
+pub fn deny_warnings(flag: bool, config: Option<&Config>) -> bool {
+    flag || config.is_some_and(|c| c.deny_warnings)
+}
+
+/// Reads the campaign arguments (files, directories, globs, `-`) and checks
+/// what loads: [`read_inputs`] then [`run_keeping`], with unreadable inputs
+/// and argument problems recorded in the run.
+pub fn check_args(
+    policy: &Policy,
+    campaigns: &[String],
+    options: Options,
+) -> (CheckRun, Vec<Campaign>) {
+    let (sources, invalid, usage) = read_inputs(campaigns);
+    let (mut run, loaded) = run_keeping(policy, sources, options);
+    run.invalid.splice(0..0, invalid);
+    run.usage = usage;
+    (run, loaded)
 }

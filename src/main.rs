@@ -465,12 +465,8 @@ fn cmd_check(args: &CheckArgs) -> u8 {
         return 2;
     };
     let config = project();
-    let deny_warnings = args.deny_warnings || config.is_some_and(|c| c.deny_warnings);
-    let campaigns: Vec<String> = if args.campaigns.is_empty() {
-        config.map(|c| c.campaigns.clone()).unwrap_or_default()
-    } else {
-        args.campaigns.clone()
-    };
+    let deny_warnings = scruple::check::deny_warnings(args.deny_warnings, config);
+    let campaigns = scruple::check::campaign_args(&args.campaigns, config);
     if campaigns.is_empty() {
         eprintln!("error: no campaigns to check\n\nName campaign files, directories or globs (`-` for stdin), or list them under `[check] campaigns` in scruple.toml (see `scruple init`).");
         return 2;
@@ -483,13 +479,10 @@ fn cmd_check(args: &CheckArgs) -> u8 {
             Some("github") => OutputFormat::Github,
             _ => OutputFormat::Human,
         });
-    let (sources, invalid, usage) = scruple::check::read_inputs(&campaigns);
     let options = scruple::eval::Options {
         now: args.at.unwrap_or_else(jiff::Timestamp::now),
     };
-    let mut run = scruple::check::run(&policy, sources, options);
-    run.invalid.splice(0..0, invalid);
-    run.usage = usage;
+    let (run, _) = scruple::check::check_args(&policy, &campaigns, options);
     let text = match format {
         OutputFormat::Human => {
             let color = std::io::stdout().is_terminal()

@@ -81,12 +81,8 @@ pub fn command(
     at: Option<Timestamp>,
     config: Option<&Config>,
 ) -> Done {
-    let deny_warnings = args.deny_warnings || config.is_some_and(|c| c.deny_warnings);
-    let campaigns: Vec<String> = if args.campaigns.is_empty() {
-        config.map(|c| c.campaigns.clone()).unwrap_or_default()
-    } else {
-        args.campaigns.clone()
-    };
+    let deny_warnings = check::deny_warnings(args.deny_warnings, config);
+    let campaigns = check::campaign_args(&args.campaigns, config);
     if campaigns.is_empty() {
         return Done {
             diags: vec![Diag::error(
@@ -100,10 +96,7 @@ pub fn command(
         };
     }
     let now = at.unwrap_or_else(Timestamp::now);
-    let (sources, invalid, usage) = check::read_inputs(&campaigns);
-    let (mut run, loaded) = check::run_keeping(policy, sources, Options { now });
-    run.invalid.splice(0..0, invalid);
-    run.usage = usage;
+    let (run, loaded) = check::check_args(policy, &campaigns, Options { now });
     let report = build(policy, &run, &loaded, now, deny_warnings);
     let text = match args.format {
         Format::Html => html::render(&report),
