@@ -41,8 +41,9 @@ const CONSENT_FIELDS: &[&str] = &["granted_at", "withdrawn_at", "source"];
 
 impl GatePlan<'_> {
     /// Parses one JSON Lines record and prepares it in one pass: the same
-    /// result as [`from_json`] followed by [`GatePlan::prepare`], errors
-    /// included, without building the intermediate record.
+    /// result as [`from_json`](super::recipient::from_json) followed by
+    /// [`GatePlan::prepare`], errors included, without building the
+    /// intermediate record.
     pub fn prepare_json<'r>(&self, line: &'r str) -> Result<Prepared<'r>, BadRecord<'r>> {
         let mut deserializer = serde_json::Deserializer::from_str(line);
         let read = RecordSeed { plan: self }

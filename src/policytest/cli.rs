@@ -26,7 +26,7 @@ pub struct TestArgs {
     /// tests below the policy directories in use, e.g. policies/tests/).
     #[arg(value_name = "TESTS")]
     pub paths: Vec<PathBuf>,
-    /// Policy file or directory (repeatable; default: scruple.toml's [policy], else ./policies if present, else the built-in packs).
+    /// Policy file or directory (repeatable; default: scruple.toml's `[policy]`, else ./policies if present, else the built-in packs).
     #[arg(long = "policy", value_name = "PATH")]
     pub policy: Vec<PathBuf>,
     /// Use these shipped packs (repeatable).

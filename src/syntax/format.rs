@@ -1,8 +1,8 @@
 //! Formatting one policy text: the canonical form of [`super::print`] with
-//! the comments kept (see [`super::comments`] and docs/fmt.md), checked
+//! the comments kept (see `syntax::comments` and docs/fmt.md), checked
 //! before it is handed out.
 //!
-//! [`format`] parses the formatted text again and compares it with the
+//! [`format()`] parses the formatted text again and compares it with the
 //! original: the same AST (spans aside) and the same comments, each as
 //! often. A difference is a bug in scruple; it is reported as
 //! `scruple::fmt::internal` and no text is returned, so a caller can never

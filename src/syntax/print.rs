@@ -13,8 +13,8 @@
 //! `is` rather than `==` before a bare name or a boolean (`channel is
 //! email`, `x is true`).
 //!
-//! [`print`] writes no comments, since the AST holds none;
-//! [`print_with_comments`] writes the comments [`super::comments`] attached to
+//! [`print()`] writes no comments, since the AST holds none;
+//! `print_with_comments` writes the comments `syntax::comments` attached to
 //! the nodes, and keeps blank lines where the source had them between
 //! grouped one-line declarations, among comments before a declaration, and
 //! between table entries.
