@@ -195,16 +195,21 @@ fn mixed(n: u64) -> (Vec<String>, EmailHistory) {
     (lines, EmailHistory(history))
 }
 
+/// Parses benchmark lines, which are valid by construction.
+fn parse_all(lines: &[String]) -> Vec<scruple::gate::recipient::Recipient<'_>> {
+    lines
+        .iter()
+        .map(|l| from_json(l).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
 /// Decisions on prebuilt (prepared) recipients: the flat plan alone.
 #[divan::bench(sample_count = 50)]
 fn decide_prepared_10k(bencher: Bencher) {
     let policy = shipped_policy();
     let plan = plan(&policy, &clean_campaign());
     let (lines, history) = mixed(10_000);
-    let parsed: Vec<_> = lines
-        .iter()
-        .map(|l| from_json(l).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let parsed = parse_all(&lines);
     let prepared: Vec<_> = parsed
         .iter()
         .map(|r| plan.prepare(r).unwrap_or_else(|e| panic!("{e}")))
@@ -230,10 +235,7 @@ fn prepare_and_decide_10k(bencher: Bencher) {
     let policy = shipped_policy();
     let plan = plan(&policy, &clean_campaign());
     let (lines, history) = mixed(10_000);
-    let parsed: Vec<_> = lines
-        .iter()
-        .map(|l| from_json(l).unwrap_or_else(|e| panic!("{e}")))
-        .collect();
+    let parsed = parse_all(&lines);
     let moment = plan.moment(at());
     bencher
         .counter(divan::counter::ItemsCount::new(parsed.len()))
