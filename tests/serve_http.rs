@@ -1075,6 +1075,81 @@ fn reload_keeps_the_old_policy_when_the_new_one_is_broken() {
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
 }
 
+/// Issue 10 item 2: a policy line past column 65,535 once made rendering
+/// the reload's diagnostics panic, which ended the reload task: no later
+/// change was applied, and nothing counted the failure. Now every failed
+/// reload (that one, and a policy file that cannot be read) is counted and
+/// reported, and later changes are still applied, on SIGHUP and by polling.
+#[test]
+fn reload_that_panics_is_counted_and_reloading_goes_on() {
+    let dir = scratch("reload-panic");
+    let file = dir.join("reload.scruple");
+    std::fs::write(&file, POLICY_V1).expect("policy v1");
+    let server = Server::start(&dir, &["--policy", &file.display().to_string()]);
+    let hash_v1 = server.get("/v1/policy").json()["hash"]
+        .as_str()
+        .expect("hash")
+        .to_string();
+    let errors = |server: &Server| -> String {
+        server
+            .get("/metrics")
+            .text()
+            .lines()
+            .find(|l| l.starts_with("scruple_policy_reloads_total{result=\"error\"}"))
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    std::fs::write(&file, format!("{POLICY_V1}{}bogus\n", " ".repeat(65_600))).expect("long line");
+    server.signal("HUP");
+    let after = server.wait_for_policy("the failed reload", |p| {
+        p["reloads"]["failed"].as_u64() >= Some(1)
+    });
+    assert_eq!(
+        after["hash"],
+        hash_v1.as_str(),
+        "the old policy still serves"
+    );
+    assert_eq!(after["reloads"]["failed"], 1);
+    let error = &after["reloads"]["last_error"];
+    assert_eq!(error["trigger"], "SIGHUP");
+    assert!(
+        error["diagnostics"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "{error}"
+    );
+    assert_eq!(
+        errors(&server),
+        "scruple_policy_reloads_total{result=\"error\"} 1"
+    );
+
+    // A policy file that cannot be read (removed mid-deploy): counted too.
+    std::fs::remove_file(&file).expect("remove the policy");
+    let after = server.wait_for_policy("the unreadable reload", |p| {
+        p["reloads"]["failed"].as_u64() >= Some(2)
+    });
+    assert_eq!(after["hash"], hash_v1.as_str());
+    assert_eq!(after["reloads"]["last_error"]["trigger"], "file change");
+    assert_eq!(
+        errors(&server),
+        "scruple_policy_reloads_total{result=\"error\"} 2"
+    );
+
+    // Reloading still works: a valid change is applied on SIGHUP...
+    std::fs::write(&file, POLICY_V2).expect("policy v2");
+    server.signal("HUP");
+    let v2 = server.wait_for_policy("the v2 reload", |p| p["hash"] != hash_v1.as_str());
+    assert_eq!(v2["reloads"]["last_error"], Value::Null);
+    assert_eq!(rule_ids(&server), ["needs_from", "needs_subject"]);
+    let hash_v2 = v2["hash"].as_str().expect("hash").to_string();
+    // ...and by polling.
+    std::fs::write(&file, POLICY_V1).expect("policy v1 again");
+    let v3 = server.wait_for_policy("the polled reload", |p| p["hash"] != hash_v2.as_str());
+    assert_eq!(v3["hash"], hash_v1.as_str());
+    assert_eq!(v3["reloads"]["failed"], 2);
+}
+
 #[test]
 fn the_openapi_checker_rejects_what_the_document_does_not_allow() {
     let reply = |status: u16, body: &str| Reply {
