@@ -214,6 +214,110 @@ fn caps_count_recent_sends_from_the_ledger() {
     );
 }
 
+/// Issue 10 item 4: the cap counted every send from the window's start on,
+/// with no end, so sends a year later suppressed this one. A cap of 3 per
+/// 7 days counts the sends in any 7-day window that holds the send: those
+/// two days later do, those a year later do not.
+#[test]
+fn frequency_caps_count_only_sends_within_the_window() {
+    let dir = tempdir();
+    let mut rows = Vec::new();
+    for i in 0..3 {
+        rows.push(send_row(
+            &format!("next-year-{i}"),
+            "next-year",
+            "email",
+            &format!("2027-11-{:02}T10:00:00Z", 23 + i),
+        ));
+        rows.push(send_row(
+            &format!("in-two-days-{i}"),
+            "in-two-days",
+            "email",
+            "2026-11-25T10:00:00Z",
+        ));
+    }
+    let imported = import(dir.path(), &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let ids = ["next-year", "in-two-days"].map(String::from).to_vec();
+    let recipients = write_recipients(dir.path(), "batch.jsonl", &ids);
+    let out = gate(dir.path(), &campaign(), &recipients, AT, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        decisions(&out.stdout),
+        [
+            ("next-year".to_string(), "allow".to_string(), vec![]),
+            (
+                "in-two-days".to_string(),
+                "suppress".to_string(),
+                vec!["baseline_email_frequency_cap".to_string()]
+            ),
+        ],
+        "{}",
+        out.stdout
+    );
+}
+
+/// Issue 10 item 4: decided and recorded in any order, send slots keep the
+/// cap (no 7-day window of the ledger holds more than 3 sends), and
+/// re-deciding any slot afterwards gives the decision of its own run. (Which
+/// slots win depends on the order, as with any first-come cap; that no
+/// order can break the cap or change a decision already made does not.)
+/// Counting from the window's start with no end, an earlier slot re-run
+/// after later ones were recorded came out suppressed.
+#[test]
+fn frequency_cap_decisions_hold_in_any_order() {
+    let slots = [
+        "2026-11-16T10:00:00Z",
+        "2026-11-18T10:00:00Z",
+        "2026-11-20T10:00:00Z",
+        "2026-11-22T10:00:00Z",
+        "2026-11-24T10:00:00Z",
+    ];
+    let orders: [[usize; 5]; 4] = [
+        [0, 1, 2, 3, 4],
+        [4, 3, 2, 1, 0],
+        [2, 0, 4, 1, 3],
+        [3, 4, 0, 2, 1],
+    ];
+    for order in orders {
+        let dir = tempdir();
+        let recipients = write_recipients(dir.path(), "one.jsonl", &["r".to_string()]);
+        let decide = |slot: &str, extra: &[&str]| -> String {
+            let out = gate(dir.path(), &campaign(), &recipients, slot, extra);
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            decisions(&out.stdout)[0].1.clone()
+        };
+        let mut first = [""; 5].map(String::from);
+        for &i in &order {
+            first[i] = decide(slots[i], &["--record"]);
+        }
+        let sent: Vec<i64> = export(dir.path())
+            .iter()
+            .map(|row| {
+                let at = row["sent_at"].as_str().expect("sent_at");
+                jiff::Timestamp::from_str(at).expect("a time").as_second()
+            })
+            .collect();
+        for &start in &sent {
+            let held = sent
+                .iter()
+                .filter(|&&t| start <= t && t < start + 7 * 86_400)
+                .count();
+            assert!(
+                held <= 3,
+                "order {order:?}: {held} sends in a week: {sent:?}"
+            );
+        }
+        for (i, slot) in slots.iter().enumerate() {
+            assert_eq!(
+                decide(slot, &[]),
+                first[i],
+                "order {order:?}: slot {slot} re-decided differently (first runs: {first:?})"
+            );
+        }
+    }
+}
+
 #[test]
 fn reading_creates_no_ledger() {
     let dir = tempdir();

@@ -28,10 +28,74 @@ use crate::syntax::ast::{Duration, TimeUnit};
 pub use plan::{GatePlan, Moment, Prepared, MAX_CHECKS, MAX_PURPOSES};
 
 /// Sends already made, per recipient and channel (the ledger).
+///
+/// A frequency cap of N sends per window W means: at most N sends in any
+/// window of W seconds (`[s, s + W)`, whole seconds). A send at `t` is
+/// allowed only if every such window that contains `t` holds fewer than N
+/// other sends, so it looks at the sends in `(t − W, t + W)`: later sends
+/// count too, since sends are scheduled out of order and the cap must hold
+/// whatever the order ([`History::busiest_window`]).
 pub trait History {
-    /// How many messages `recipient` got on `channel` at or after `since`
-    /// (seconds since the Unix epoch).
-    fn sends_since(&self, recipient: &str, channel: &str, since: i64) -> Result<u32, String>;
+    /// Appends to `out` the times (seconds since the Unix epoch) of the
+    /// messages `recipient` got on `channel` strictly after `after` and
+    /// strictly before `before`, leaving out the send being decided.
+    fn sends_between(
+        &self,
+        recipient: &str,
+        channel: &str,
+        after: i64,
+        before: i64,
+        out: &mut Vec<i64>,
+    ) -> Result<(), String>;
+
+    /// The most sends in one window of `window` seconds that contains `at`:
+    /// a send at `at` keeps a cap of N if this is below N. Every decision,
+    /// one record at a time or prepared in bulk, counts through this one
+    /// definition.
+    fn busiest_window(
+        &self,
+        recipient: &str,
+        channel: &str,
+        at: i64,
+        window: i64,
+    ) -> Result<u32, String> {
+        let window = window.max(1);
+        let mut times = Vec::new();
+        self.sends_between(
+            recipient,
+            channel,
+            at.saturating_sub(window),
+            at.saturating_add(window),
+            &mut times,
+        )?;
+        // Already sorted when read from the ledger's index: linear then.
+        times.sort_unstable();
+        Ok(busiest_window(&times, at, window))
+    }
+}
+
+/// The most of the sorted `times` in one window `[s, s + window)` with
+/// `s <= at < s + window`. Only times in `(at − window, at + window)` can
+/// be in such a window; others are ignored.
+pub fn busiest_window(times: &[i64], at: i64, window: i64) -> u32 {
+    let window = window.max(1);
+    let lo = times.partition_point(|&t| t <= at.saturating_sub(window));
+    let hi = times.partition_point(|&t| t < at.saturating_add(window));
+    let times = times.get(lo..hi).unwrap_or_default();
+    let (before, after) = times.split_at(times.partition_point(|&t| t <= at));
+    // The count of a window only grows when its end reaches a later send,
+    // so the busiest one starts as early as possible (holding every earlier
+    // send) or ends on a later send: a sweep over the later sends.
+    let mut best = before.len();
+    let mut left_out = 0;
+    for (i, &end) in after.iter().enumerate() {
+        let start = end - (window - 1);
+        while left_out < before.len() && before[left_out] < start {
+            left_out += 1;
+        }
+        best = best.max(before.len() - left_out + i + 1);
+    }
+    u32::try_from(best).unwrap_or(u32::MAX)
 }
 
 /// No history at all: every cap starts from zero.
@@ -39,8 +103,15 @@ pub trait History {
 pub struct NoHistory;
 
 impl History for NoHistory {
-    fn sends_since(&self, _: &str, _: &str, _: i64) -> Result<u32, String> {
-        Ok(0)
+    fn sends_between(
+        &self,
+        _: &str,
+        _: &str,
+        _: i64,
+        _: i64,
+        _: &mut Vec<i64>,
+    ) -> Result<(), String> {
+        Ok(())
     }
 }
 

@@ -106,7 +106,7 @@ pub struct Moment {
     at_second: i64,
     /// Today as `yyyymmdd`, for ages.
     today: i32,
-    /// Per check: consent cutoff (seconds) or cap window start.
+    /// Per check: consent cutoff (seconds).
     cutoff: Vec<i64>,
 }
 
@@ -418,9 +418,6 @@ impl<'p> GatePlan<'p> {
                 Test::Consent {
                     within: Some(w), ..
                 } => consent_cutoff(&utc, w),
-                Test::Cap { window_seconds, .. } => {
-                    at.as_second().saturating_sub(*window_seconds) + 1
-                }
                 _ => 0,
             })
             .collect();
@@ -598,8 +595,13 @@ impl<'p> GatePlan<'p> {
                     };
                     in_period(minutes, from.minutes(), to.minutes())
                 }
-                Test::Cap { max, channel, .. } => {
-                    let sent = history.sends_since(&p.id, channel, m.cutoff[i])?;
+                Test::Cap {
+                    max,
+                    channel,
+                    window_seconds,
+                } => {
+                    let sent =
+                        history.busiest_window(&p.id, channel, m.at_second, *window_seconds)?;
                     sent.saturating_add(1) > *max
                 }
                 Test::Targeting { set } => {
@@ -733,8 +735,13 @@ impl<'p> GatePlan<'p> {
                         local.minute()
                     )
                 }
-                Test::Cap { max, channel, .. } => {
-                    let sent = history.sends_since(&p.id, channel, m.cutoff[i])?;
+                Test::Cap {
+                    max,
+                    channel,
+                    window_seconds,
+                } => {
+                    let sent =
+                        history.busiest_window(&p.id, channel, m.at_second, *window_seconds)?;
                     format!("already {sent} {channel} sends in the window; the cap is {max}")
                 }
                 Test::Targeting { set } => {

@@ -1,8 +1,9 @@
 //! The send ledger: every send the gate allowed and recorded, in an embedded
 //! SQLite database (documented in `docs/ledger.md`).
 //!
-//! Frequency caps read it through [`LedgerHistory`], one index range count
-//! per recipient and channel. `scruple gate --record` stages the allowed
+//! Frequency caps read it through [`LedgerHistory`], one covering-index range
+//! per recipient and channel: the sends within one cap window either side of
+//! the send being decided (see [`History`] for what a cap means). `scruple gate --record` stages the allowed
 //! recipients of a run and writes them in one transaction at the end
 //! ([`Batch`]), so a killed run records nothing and a re-run of the same
 //! campaign send slot records nothing twice. Several processes may use one
@@ -42,8 +43,8 @@ pub const APPLICATION_ID: i32 = 0x5343_5250;
 pub const MIGRATIONS: &[&str] = &[
     // 1: the sends table, keyed by the send (campaign, slot) and the
     // recipient and channel, so recording a send twice is a no-op; the
-    // index answers the cap question "how many sends to this recipient on
-    // this channel since T" as a range count. Being WITHOUT ROWID, the
+    // index answers the cap question "when did this recipient get sends on
+    // this channel between T1 and T2" as a range scan. Being WITHOUT ROWID, the
     // index entries carry the key columns too, which makes it covering.
     "CREATE TABLE sends (
         campaign  TEXT    NOT NULL,
@@ -173,13 +174,9 @@ impl Ledger {
     /// gives the same decisions, and a recipient listed twice in one batch
     /// is decided the same way twice.
     pub fn history(&self, send: &SendSlot) -> Result<LedgerHistory<'_>, LedgerError> {
-        let count = self.conn.prepare(
-            "SELECT count(*) FROM sends
-             WHERE recipient = ?1 AND channel = ?2 AND sent_at >= ?3
-               AND NOT (campaign = ?4 AND slot = ?5)",
-        )?;
+        let between = self.conn.prepare(SENDS_BETWEEN)?;
         Ok(LedgerHistory {
-            count: RefCell::new(count),
+            between: RefCell::new(between),
             send: send.clone(),
             error: RefCell::new(None),
         })
@@ -343,11 +340,19 @@ fn user_version(conn: &Connection) -> Result<i64, LedgerError> {
     Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
 }
 
+/// The sends to a recipient on a channel in an open time interval, in time
+/// order, but those of one campaign send: a range of the covering index
+/// `sends_by_recipient`.
+const SENDS_BETWEEN: &str = "SELECT sent_at FROM sends
+     WHERE recipient = ?1 AND channel = ?2 AND sent_at > ?3 AND sent_at < ?4
+       AND NOT (campaign = ?5 AND slot = ?6)
+     ORDER BY sent_at";
+
 /// Frequency-cap history read from the ledger, leaving out the send being
 /// decided (see [`Ledger::history`]). One prepared statement, one index range
-/// count per call.
+/// per call.
 pub struct LedgerHistory<'l> {
-    count: RefCell<Statement<'l>>,
+    between: RefCell<Statement<'l>>,
     send: SendSlot,
     error: RefCell<Option<String>>,
 }
@@ -361,29 +366,38 @@ impl LedgerHistory<'_> {
 }
 
 impl History for LedgerHistory<'_> {
-    fn sends_since(&self, recipient: &str, channel: &str, since: i64) -> Result<u32, String> {
-        let counted = match self.count.try_borrow_mut() {
-            Ok(mut stmt) => stmt
-                .query_row(
-                    params![
-                        recipient,
-                        channel,
-                        since,
-                        self.send.campaign,
-                        self.send.slot
-                    ],
-                    |row| row.get::<_, i64>(0),
-                )
-                .map_err(|e| format!("reading the ledger: {e}")),
+    fn sends_between(
+        &self,
+        recipient: &str,
+        channel: &str,
+        after: i64,
+        before: i64,
+        out: &mut Vec<i64>,
+    ) -> Result<(), String> {
+        let read = match self.between.try_borrow_mut() {
+            Ok(mut stmt) => {
+                let args = params![
+                    recipient,
+                    channel,
+                    after,
+                    before,
+                    self.send.campaign,
+                    self.send.slot
+                ];
+                stmt.query_map(args, |row| row.get::<_, i64>(0))
+                    .and_then(|rows| {
+                        for time in rows {
+                            out.push(time?);
+                        }
+                        Ok(())
+                    })
+                    .map_err(|e| format!("reading the ledger: {e}"))
+            }
             Err(_) => Err("reading the ledger: re-entrant call".to_string()),
         };
-        match counted {
-            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
-            Err(e) => {
-                self.error.borrow_mut().get_or_insert_with(|| e.clone());
-                Err(e)
-            }
-        }
+        read.inspect_err(|e| {
+            self.error.borrow_mut().get_or_insert_with(|| e.clone());
+        })
     }
 }
 
@@ -512,34 +526,117 @@ mod tests {
             slot: 200,
         };
         let history = ledger.history(&slot).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(history.sends_since("r1", "email", 0), Ok(1));
-        assert_eq!(history.sends_since("r1", "email", 101), Ok(0));
-        assert_eq!(history.sends_since("r2", "email", 0), Ok(1));
-        assert_eq!(history.sends_since("r3", "email", 0), Ok(0));
+        assert_eq!(history.busiest_window("r1", "email", 200, 1_000), Ok(1));
+        assert_eq!(history.busiest_window("r1", "email", 200, 100), Ok(0));
+        assert_eq!(history.busiest_window("r1", "sms", 200, 1_000), Ok(0));
+        assert_eq!(history.busiest_window("r2", "email", 200, 1_000), Ok(1));
+        assert_eq!(history.busiest_window("r3", "email", 200, 1_000), Ok(0));
+    }
+
+    const DAY: i64 = 86_400;
+    const WEEK: i64 = 7 * DAY;
+
+    /// Issue 10 item 4: the cap query had no upper bound, so sends long
+    /// after the one decided counted against it. It now counts the busiest
+    /// window of the cap's length that holds the send, and no other.
+    #[test]
+    fn frequency_cap_counts_only_sends_within_the_window() {
+        let ledger = ledger();
+        let t = 1_795_000_000; // 2026-11-18
+        let year = 365 * DAY;
+        let mut sends = Vec::new();
+        for i in 0..3 {
+            // A year later: outside every window that holds `t`.
+            sends.push(send(
+                &format!("later-{i}"),
+                t + year + i * DAY,
+                "next-year",
+                "email",
+            ));
+            // Two days later: inside.
+            sends.push(send(
+                &format!("soon-{i}"),
+                t + 2 * DAY,
+                "in-two-days",
+                "email",
+            ));
+        }
+        // Exactly one window length before and after: in no window with `t`.
+        sends.push(send("edge-0", t - WEEK, "edges", "email"));
+        sends.push(send("edge-1", t + WEEK, "edges", "email"));
+        // Just inside, on either side, but never both in one window.
+        sends.push(send("near-0", t - WEEK + 1, "far-apart", "email"));
+        sends.push(send("near-1", t + WEEK - 1, "far-apart", "email"));
+        import(&ledger, sends);
+        let slot = SendSlot {
+            campaign: "now".into(),
+            slot: t,
+        };
+        let history = ledger.history(&slot).unwrap_or_else(|e| panic!("{e}"));
+        let busiest = |who| history.busiest_window(who, "email", t, WEEK);
+        assert_eq!(busiest("next-year"), Ok(0));
+        assert_eq!(busiest("in-two-days"), Ok(3));
+        assert_eq!(busiest("edges"), Ok(0));
+        assert_eq!(busiest("far-apart"), Ok(1));
     }
 
     #[test]
-    fn the_count_is_a_covering_index_range() {
+    fn the_busiest_window_is_found_by_sweeping() {
+        use crate::gate::busiest_window;
+        let t = 1_000 * DAY;
+        // Earlier and later sends that no one window holds together.
+        let times = [
+            t - 6 * DAY,
+            t - 5 * DAY,
+            t + 3 * DAY,
+            t + 4 * DAY,
+            t + 5 * DAY,
+        ];
+        assert_eq!(busiest_window(&times, t, WEEK), 3);
+        // One window holds five: [t - 2d, t + 5d).
+        let times = [t - 2 * DAY, t - DAY, t, t + DAY, t + 4 * DAY, t + 6 * DAY];
+        assert_eq!(busiest_window(&times, t, WEEK), 5);
+        // Sends at `t` itself are in every window.
+        assert_eq!(busiest_window(&[t, t], t, 1), 2);
+        assert_eq!(busiest_window(&[], t, WEEK), 0);
+        // Brute force over every start, on a small grid.
+        let grid: Vec<i64> = (0..40).map(|i| i * i % 23).collect();
+        let mut sorted = grid.clone();
+        sorted.sort_unstable();
+        for at in 0..23 {
+            for window in 1..9 {
+                let brute = (at - window + 1..=at)
+                    .map(|s| sorted.iter().filter(|&&x| s <= x && x < s + window).count())
+                    .max()
+                    .unwrap_or(0);
+                assert_eq!(
+                    busiest_window(&sorted, at, window) as usize,
+                    brute,
+                    "at {at}, window {window}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_cap_lookup_is_a_covering_index_range() {
         let ledger = ledger();
         let plan: Vec<String> = ledger
             .conn
-            .prepare(
-                "EXPLAIN QUERY PLAN SELECT count(*) FROM sends
-                 WHERE recipient = ?1 AND channel = ?2 AND sent_at >= ?3
-                   AND NOT (campaign = ?4 AND slot = ?5)",
-            )
+            .prepare(&format!("EXPLAIN QUERY PLAN {SENDS_BETWEEN}"))
             .and_then(|mut s| {
-                s.query_map(params!["r", "email", 0, "c", 0], |r| r.get(3))?
+                s.query_map(params!["r", "email", 0, 10, "c", 0], |r| r.get(3))?
                     .collect()
             })
             .unwrap_or_else(|e| panic!("{e}"));
         let plan = plan.join("\n");
         assert!(
             plan.contains(
-                "COVERING INDEX sends_by_recipient (recipient=? AND channel=? AND sent_at>?)"
+                "COVERING INDEX sends_by_recipient (recipient=? AND channel=? AND sent_at>? AND sent_at<?)"
             ),
             "{plan}"
         );
+        assert!(!plan.contains("TEMP B-TREE"), "sorted by the index: {plan}");
     }
 
     #[test]

@@ -318,6 +318,10 @@ async fn run(state: Arc<state::AppState>, options: &ServeOptions) -> Result<u8, 
 
     let app = routes::router(Arc::clone(&state));
     let mut http = hyper::server::conn::http1::Builder::new();
+    // hyper answers requests it cannot parse (400) or whose head outgrows
+    // its read buffer or has over 100 fields (431) itself, before any
+    // service runs, with an empty body: it has no hook to give them one.
+    // docs/serve.md documents the exception.
     http.timer(TokioTimer::new())
         .header_read_timeout(options.timeout)
         .keep_alive(true);

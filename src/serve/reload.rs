@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime};
 use jiff::Timestamp;
 use tokio::signal::unix::Signal;
 
-use super::state::{AppState, ReloadFailure, Served};
+use super::state::{AppState, PolicySpec, ReloadFailure, Served};
 use super::{log, log_diags, rule_count};
 use crate::compile::Policy;
 use crate::diag::Diag;
@@ -105,10 +105,24 @@ fn scan(dir: &Path, deep: bool, depth: usize, out: &mut Fingerprint) {
 
 /// Compiles the policy again and swaps it in if it has no error. Returns
 /// whether the policy in service was replaced.
+///
+/// Every outcome, a panic included, is recorded before anything is logged,
+/// and the work that could fail unexpectedly (compiling, rendering
+/// diagnostics) runs on the blocking pool, whose panics come back as
+/// errors: an attempt cannot end without being counted, and the watcher
+/// that called it goes on.
 pub async fn reload(state: &Arc<AppState>, trigger: &str) -> bool {
+    reload_with(state, trigger, PolicySpec::compile).await
+}
+
+/// How a reload compiles the policy: [`PolicySpec::compile`], or in tests a
+/// stand-in that fails in ways no input can provoke.
+type Compile = fn(&PolicySpec) -> (Option<Policy>, Vec<Diag>);
+
+async fn reload_with(state: &Arc<AppState>, trigger: &str, compile: Compile) -> bool {
     let compiling = Arc::clone(state);
     let result = tokio::task::spawn_blocking(move || {
-        let (policy, diags) = compiling.spec.compile();
+        let (policy, diags) = compile(&compiling.spec);
         match policy {
             Some(policy) => Ok(Served::new(policy, diags, &compiling.spec)),
             None => Err(diags),
@@ -120,7 +134,7 @@ pub async fn reload(state: &Arc<AppState>, trigger: &str) -> bool {
         Ok(Ok(served)) => {
             let hash = served.hash.clone();
             let rules = rule_count(served.policy.rules.len());
-            log_diags(&served.warnings);
+            let warnings = served.warnings.clone();
             state.swap(served);
             state.record_reload(None);
             if hash == old.hash {
@@ -133,35 +147,52 @@ pub async fn reload(state: &Arc<AppState>, trigger: &str) -> bool {
                     old.hash
                 ));
             }
+            log_rendered(warnings).await;
             true
         }
         Ok(Err(diags)) => {
-            fail(state, trigger, &old.hash, diags);
+            fail(state, trigger, &old.hash, diags).await;
             false
         }
         Err(join) => {
             let diag = Diag::error(
                 "scruple::serve::reload_panic",
                 format!("compiling the policy failed unexpectedly: {join}"),
-            );
-            fail(state, trigger, &old.hash, vec![diag]);
+            )
+            .with_help("this is a bug in scruple; the policy in service is unchanged");
+            fail(state, trigger, &old.hash, vec![diag]).await;
             false
         }
     }
 }
 
-fn fail(state: &AppState, trigger: &str, kept: &str, diags: Vec<Diag>) {
+/// Records a failed reload (counted, and shown in `/v1/policy` and
+/// `/metrics`), then logs it.
+async fn fail(state: &AppState, trigger: &str, kept: &str, diags: Vec<Diag>) {
     let errors = diags.iter().filter(|d| d.is_error()).count();
+    state.record_reload(Some(ReloadFailure {
+        time: Timestamp::now(),
+        trigger: trigger.to_string(),
+        diagnostics: diags.clone(),
+    }));
     log(&format!(
         "policy reload failed ({trigger}): {errors} error{}; still serving policy {kept}",
         if errors == 1 { "" } else { "s" }
     ));
-    log_diags(&diags);
-    state.record_reload(Some(ReloadFailure {
-        time: Timestamp::now(),
-        trigger: trigger.to_string(),
-        diagnostics: diags,
-    }));
+    log_rendered(diags).await;
+}
+
+/// Logs diagnostics, rendered on the blocking pool (rendering a large
+/// policy's diagnostics is real work); if rendering fails, says so instead.
+async fn log_rendered(diags: Vec<Diag>) {
+    if diags.is_empty() {
+        return;
+    }
+    if let Err(join) = tokio::task::spawn_blocking(move || log_diags(&diags)).await {
+        log(&format!(
+            "the diagnostics could not be rendered ({join}); GET /v1/policy shows them"
+        ));
+    }
 }
 
 async fn fingerprint(watch: Watch) -> Fingerprint {
@@ -191,6 +222,104 @@ pub async fn watch(state: Arc<AppState>, mut hangup: Signal, interval: Duration)
             }
         };
         seen = fingerprint(watched).await;
-        reload(&state, trigger).await;
+        attempt(&state, trigger).await;
+    }
+}
+
+/// One reload as a task of its own, so that nothing that goes wrong in it
+/// can end the watcher: a reload that panics anyway is counted as failed.
+async fn attempt(state: &Arc<AppState>, trigger: &'static str) {
+    let reloading = Arc::clone(state);
+    let task = tokio::spawn(async move { reload(&reloading, trigger).await });
+    if let Err(join) = task.await {
+        let diag = Diag::error(
+            "scruple::serve::reload_panic",
+            format!("reloading the policy failed unexpectedly: {join}"),
+        )
+        .with_help("this is a bug in scruple; the policy in service is unchanged");
+        fail(state, trigger, &state.current().hash, vec![diag]).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::state::Settings;
+    use super::*;
+
+    fn pack(name: &str) -> PolicySpec {
+        PolicySpec {
+            packs: vec![name.to_string()],
+            ..PolicySpec::default()
+        }
+    }
+
+    fn serving(spec: PolicySpec) -> Arc<AppState> {
+        let (policy, diags) = spec.compile();
+        let Some(policy) = policy else {
+            panic!("the pack compiles: {diags:?}");
+        };
+        let served = Served::new(policy, diags, &spec);
+        let settings = Settings {
+            token: None,
+            max_body: 1 << 20,
+            timeout: Duration::from_secs(5),
+            campaigns: None,
+            ledger: PathBuf::from(":memory:"),
+        };
+        Arc::new(AppState::new(served, spec, settings, None))
+    }
+
+    fn panics(_: &PolicySpec) -> (Option<Policy>, Vec<Diag>) {
+        panic!("injected reload failure")
+    }
+
+    fn other_pack(_: &PolicySpec) -> (Option<Policy>, Vec<Diag>) {
+        pack("gdpr").compile()
+    }
+
+    /// Issue 10 item 2: a reload whose compilation panics (here a stand-in
+    /// that no input can reach; a real input that did it is in
+    /// `tests/serve_http.rs`) is counted and reported, and the next reload
+    /// still applies a changed policy.
+    #[test]
+    fn reload_that_panics_is_counted_and_reloading_goes_on() {
+        let state = serving(pack("baseline"));
+        let before = state.current().hash.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        runtime.block_on(async {
+            assert!(!reload_with(&state, "SIGHUP", panics).await);
+            let status = state.reloads();
+            assert_eq!((status.succeeded, status.failed), (0, 1));
+            let Some(failure) = status.last_error else {
+                panic!("the failure is reported");
+            };
+            assert_eq!(failure.trigger, "SIGHUP");
+            assert_eq!(failure.diagnostics.len(), 1);
+            assert_eq!(failure.diagnostics[0].code, "scruple::serve::reload_panic");
+            assert!(
+                failure.diagnostics[0]
+                    .message
+                    .contains("injected reload failure"),
+                "{:?}",
+                failure.diagnostics[0].message
+            );
+            assert_eq!(state.current().hash, before, "the old policy serves");
+            let metrics = state.metrics.render(&before, 0);
+            assert!(
+                metrics.contains("scruple_policy_reloads_total{result=\"error\"} 1"),
+                "{metrics}"
+            );
+
+            assert!(reload_with(&state, "file change", other_pack).await);
+            let status = state.reloads();
+            assert_eq!((status.succeeded, status.failed), (1, 1));
+            assert!(status.last_error.is_none());
+            assert_ne!(state.current().hash, before, "the new policy serves");
+        });
     }
 }

@@ -91,7 +91,19 @@ pub mod scruple_engine {
     pub struct VecHistory(Vec<u32>);
 
     impl History for VecHistory {
-        fn sends_since(&self, recipient: &str, channel: &str, _since: i64) -> Result<u32, String> {
+        fn sends_between(
+            &self,
+            _: &str,
+            _: &str,
+            _: i64,
+            _: i64,
+            _: &mut Vec<i64>,
+        ) -> Result<(), String> {
+            Ok(())
+        }
+
+        /// The prebuilt count, as Rego and Cedar get it in their input.
+        fn busiest_window(&self, recipient: &str, channel: &str, _: i64, _: i64) -> Result<u32, String> {
             if channel != "email" {
                 return Ok(0);
             }
@@ -103,7 +115,7 @@ pub mod scruple_engine {
 
     /// Moves the prepared records' ids out of the 30 MB of JSON lines into
     /// one contiguous block. Each decision reads its id for the frequency-cap
-    /// lookup (`History::sends_since`); borrowed from the lines, that read was
+    /// lookup (`History::busiest_window`); borrowed from the lines, that read was
     /// a cache miss per decision and 65 % of the engine's time, while Rego
     /// and Cedar get the send count inside their prebuilt input. In
     /// `scruple gate` the id is in the line just read, so hot in the cache.
