@@ -161,8 +161,9 @@ fn every_per_recipient_rule_kind_both_ways() {
             "gdpr_art9_1_special_category_targeting",
         ],
     );
-    // Bad records are suppressed with their line, never allowed.
-    for key in ["line 17", "line 18", "bad-zone", "bad-date", "line 21"] {
+    // Bad records are suppressed with their line (and id, when it can be
+    // read), never allowed.
+    for key in ["line 17", "typo", "bad-zone", "bad-date", "wrong-type"] {
         assert_eq!(
             d.get(key).map(|x| x.0.as_str()),
             Some("bad"),
@@ -204,7 +205,12 @@ fn csv_input_and_bad_rows() {
             "can_spam_7704_a4_honour_opt_outs",
         ],
     );
-    assert_eq!(d.get("line 5").map(|x| x.0.as_str()), Some("bad"), "{d:?}");
+    // A bad row keeps its id (issue 10 item 9).
+    assert_eq!(
+        d.get("bad-age-csv").map(|x| x.0.as_str()),
+        Some("bad"),
+        "{d:?}"
+    );
     assert!(
         stderr.contains("4 read, 1 allowed, 2 suppressed, 1 bad"),
         "{stderr}"
@@ -283,4 +289,188 @@ fn a_violating_campaign_stops_before_any_recipient() {
 fn missing_recipients_file_is_an_input_error() {
     let (code, _, stderr) = gate(&fixture("gpc-honoured.yaml"), "no/such/file.jsonl", &[]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+/// Runs the gate on `recipients` written to a temporary file named `name`.
+fn gate_text(name: &str, recipients: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, recipients).expect("recipients written");
+    gate(
+        &fixture("gpc-honoured.yaml"),
+        &path.display().to_string(),
+        &[],
+    )
+}
+
+const CSV_OK_ROW: &str = "EU-FR,Europe/Paris,34,2026-06-01";
+
+#[test]
+fn csv_duplicate_column_is_input_error() {
+    // The second `unsubscribed` said false: the person was allowed.
+    for (header, row, column) in [
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,unsubscribed,unsubscribed",
+            format!("r1,{CSV_OK_ROW},true,false"),
+            "unsubscribed",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,withdrawn:email_marketing,withdrawn:email_marketing",
+            format!("r1,{CSV_OK_ROW},2026-11-01,"),
+            "withdrawn:email_marketing",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing, consent: email_marketing",
+            format!("r1,{CSV_OK_ROW},"),
+            "consent: email_marketing",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,attr:city,attr:city",
+            format!("r1,{CSV_OK_ROW},Lyon,Paris"),
+            "attr:city",
+        ),
+    ] {
+        let (code, stdout, stderr) = gate_text("dup.csv", &format!("{header}\n{row}\n"));
+        assert_eq!(code, 2, "{header}: {stderr}");
+        assert!(stdout.is_empty(), "nothing may be decided: {stdout}");
+        assert!(
+            stderr.contains(&format!("column `{column}` is named twice")),
+            "{header}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn json_lines_duplicate_consent_purpose_is_a_bad_record() {
+    let record = r#"{"id":"dup-purpose","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"},"email_marketing":{"granted_at":"2026-06-01"}}}"#;
+    let (code, stdout, stderr) = gate_text("dup.jsonl", &format!("{record}\n"));
+    assert_eq!(code, 0, "{stderr}");
+    let line: Value = serde_json::from_str(stdout.trim()).expect("one decision");
+    assert_eq!(line["decision"], "suppress", "{stdout}");
+    assert_eq!(line["recipient"], "dup-purpose", "{stdout}");
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("purpose `email_marketing` appears twice in `consents`"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 read, 0 allowed, 0 suppressed, 1 bad"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn csv_unknown_column_is_input_error_with_did_you_mean() {
+    // A misspelt `unsubscribed` was taken for an attribute: the person was allowed.
+    let header = "id,jurisdiction,timezone,age,consent:email_marketing,unsubscibed";
+    let (code, stdout, stderr) =
+        gate_text("typo.csv", &format!("{header}\nr1,{CSV_OK_ROW},true\n"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "nothing may be decided: {stdout}");
+    assert!(
+        stderr.contains("unknown column `unsubscibed` (column 6): did you mean `unsubscribed`?"),
+        "{stderr}"
+    );
+    // A misspelt prefix, and an undeclared attribute.
+    for (column, expected) in [
+        (
+            "consnet:email_marketing",
+            "did you mean `consent:email_marketing`?",
+        ),
+        ("city", "attributes declared as `attr:<name>`"),
+        ("attr:", "attributes declared as `attr:<name>`"),
+        ("", "unknown column ``"),
+    ] {
+        let text = format!(
+            "id,jurisdiction,timezone,age,consent:email_marketing,{column}\nr1,{CSV_OK_ROW},x\n"
+        );
+        let (code, stdout, stderr) = gate_text("unknown.csv", &text);
+        assert_eq!(code, 2, "{column}: {stderr}");
+        assert!(stdout.is_empty(), "{column}: {stdout}");
+        assert!(stderr.contains(expected), "{column}: {stderr}");
+    }
+}
+
+#[test]
+fn csv_attribute_columns_are_declared_with_attr() {
+    let header = "id,jurisdiction,timezone,age,consent:email_marketing,attr:predicted_pregnancy";
+    let text = format!("{header}\nr1,{CSV_OK_ROW},0.8\nr2,{CSV_OK_ROW},\n");
+    let (code, stdout, stderr) = gate_text("attr.csv", &text);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    assert_eq!(d["r1"].0, "suppress", "{d:?}");
+    assert!(d["r1"]
+        .1
+        .contains(&"baseline_special_category_targeting".to_string()));
+    expect(&d, "r2", "allow", &[]);
+}
+
+#[test]
+fn bad_record_keeps_its_readable_id() {
+    let jsonl = [
+        r#"{"id":"unknown-key","jurisdiction":"EU-FR","colour":"blue"}"#,
+        r#"{"age":"thirty","id":"id-after-error"}"#,
+        r#"{"id":"unclosed","age":34"#,
+        r#"{"id":"r\u00e9","consents":[]}"#,
+        r#"{"id":5,"age":"x"}"#,
+        "not json at all",
+    ]
+    .join("\n");
+    let (code, stdout, stderr) = gate_text("bad.jsonl", &jsonl);
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["recipient"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            Value::from("unknown-key"),
+            Value::from("id-after-error"),
+            Value::from("unclosed"),
+            Value::from("r\u{e9}"),
+            Value::Null,
+            Value::Null
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("6 read, 0 allowed, 0 suppressed, 6 bad"),
+        "{stderr}"
+    );
+    // CSV: a bad cell, and a row with a missing field.
+    let csv = "id,jurisdiction,timezone,age,consent:email_marketing\nr-age,EU-FR,Europe/Paris,forty,2026-06-01\nr-short,EU-FR\n,EU-FR,Europe/Paris,x,\n";
+    let (code, stdout, stderr) = gate_text("bad.csv", csv);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    assert_eq!(d["r-age"].0, "bad", "{d:?}");
+    assert_eq!(d["r-short"].0, "bad", "{d:?}");
+    assert_eq!(d["line 4"].0, "bad", "{d:?}");
+    assert!(
+        stdout.contains("the row has 2 fields, the header 5"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bom_on_first_json_lines_record_is_stripped() {
+    let record = r#"{"id":"bom","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#;
+    let (code, stdout, stderr) = gate_text("bom.jsonl", &format!("\u{feff}{record}\n{record}\n"));
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "bom", "allow", &[]);
+    assert!(stderr.contains("2 read, 2 allowed"), "{stderr}");
+    // Only the first line may start with one; CSV strips it too.
+    let (_, stdout, _) = gate_text("bom2.jsonl", &format!("{record}\n\u{feff}{record}\n"));
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("\"error\"")).count(),
+        1,
+        "{stdout}"
+    );
+    let csv = format!(
+        "\u{feff}id,jurisdiction,timezone,age,consent:email_marketing\nbom-csv,{CSV_OK_ROW}\n"
+    );
+    let (code, stdout, stderr) = gate_text("bom.csv", &csv);
+    assert_eq!(code, 0, "{stderr}");
+    expect(&decisions(&stdout), "bom-csv", "allow", &[]);
 }
