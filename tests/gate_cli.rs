@@ -24,7 +24,12 @@ fn gate(campaign: &Path, recipients: &str, extra: &[&str]) -> (i32, String, Stri
         .env("NO_COLOR", "1")
         .arg("gate")
         .arg(campaign)
-        .args(["--recipients", recipients, "--at", AT, "--no-config"])
+        .args(["--recipients", recipients, "--no-config"])
+        .args(if extra.contains(&"--at") {
+            &[][..]
+        } else {
+            &["--at", AT][..]
+        })
         .args(extra)
         .output()
         .expect("scruple runs");
@@ -90,7 +95,6 @@ fn every_per_recipient_rule_kind_both_ways() {
     // Consent per purpose: none for the purpose, withdrawn, too old; a future withdrawal does not count yet.
     let consent = [
         "baseline_consent_per_purpose",
-        "baseline_consent_freshness",
         "gdpr_art6_1_a_consent_per_purpose",
     ];
     expect(&d, "no-consent", "suppress", &consent);
@@ -118,6 +122,7 @@ fn every_per_recipient_rule_kind_both_ways() {
         "suppress",
         &["gdpr_art21_objections_honoured"],
     );
+    // No loaded rule requires `gpc` for an email campaign: built in.
     expect(&d, "gpc", "suppress", &["scruple::gate::gpc"]);
     // Minimum age per jurisdiction (EU-DE: 16 for consent, 18 for profiling), from age or birth date.
     expect(
@@ -161,8 +166,9 @@ fn every_per_recipient_rule_kind_both_ways() {
             "gdpr_art9_1_special_category_targeting",
         ],
     );
-    // Bad records are suppressed with their line, never allowed.
-    for key in ["line 17", "line 18", "bad-zone", "bad-date", "line 21"] {
+    // Bad records are suppressed with their line (and id, when it can be
+    // read), never allowed.
+    for key in ["line 17", "typo", "bad-zone", "bad-date", "wrong-type"] {
         assert_eq!(
             d.get(key).map(|x| x.0.as_str()),
             Some("bad"),
@@ -191,7 +197,6 @@ fn csv_input_and_bad_rows() {
         "suppress",
         &[
             "baseline_consent_per_purpose",
-            "baseline_consent_freshness",
             "gdpr_art6_1_a_consent_per_purpose",
         ],
     );
@@ -204,7 +209,12 @@ fn csv_input_and_bad_rows() {
             "can_spam_7704_a4_honour_opt_outs",
         ],
     );
-    assert_eq!(d.get("line 5").map(|x| x.0.as_str()), Some("bad"), "{d:?}");
+    // A bad row keeps its id (issue 10 item 9).
+    assert_eq!(
+        d.get("bad-age-csv").map(|x| x.0.as_str()),
+        Some("bad"),
+        "{d:?}"
+    );
     assert!(
         stderr.contains("4 read, 1 allowed, 2 suppressed, 1 bad"),
         "{stderr}"
@@ -283,4 +293,415 @@ fn a_violating_campaign_stops_before_any_recipient() {
 fn missing_recipients_file_is_an_input_error() {
     let (code, _, stderr) = gate(&fixture("gpc-honoured.yaml"), "no/such/file.jsonl", &[]);
     assert_eq!(code, 2, "{stderr}");
+}
+
+/// Runs the gate on `recipients` written to a temporary file named `name`.
+fn gate_text(name: &str, recipients: &str) -> (i32, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, recipients).expect("recipients written");
+    gate(
+        &fixture("gpc-honoured.yaml"),
+        &path.display().to_string(),
+        &[],
+    )
+}
+
+const CSV_OK_ROW: &str = "EU-FR,Europe/Paris,34,2026-06-01";
+
+#[test]
+fn csv_duplicate_column_is_input_error() {
+    // The second `unsubscribed` said false: the person was allowed.
+    for (header, row, column) in [
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,unsubscribed,unsubscribed",
+            format!("r1,{CSV_OK_ROW},true,false"),
+            "unsubscribed",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,withdrawn:email_marketing,withdrawn:email_marketing",
+            format!("r1,{CSV_OK_ROW},2026-11-01,"),
+            "withdrawn:email_marketing",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing, consent: email_marketing",
+            format!("r1,{CSV_OK_ROW},"),
+            "consent: email_marketing",
+        ),
+        (
+            "id,jurisdiction,timezone,age,consent:email_marketing,attr:city,attr:city",
+            format!("r1,{CSV_OK_ROW},Lyon,Paris"),
+            "attr:city",
+        ),
+    ] {
+        let (code, stdout, stderr) = gate_text("dup.csv", &format!("{header}\n{row}\n"));
+        assert_eq!(code, 2, "{header}: {stderr}");
+        assert!(stdout.is_empty(), "nothing may be decided: {stdout}");
+        assert!(
+            stderr.contains(&format!("column `{column}` is named twice")),
+            "{header}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn json_lines_duplicate_consent_purpose_is_a_bad_record() {
+    let record = r#"{"id":"dup-purpose","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"},"email_marketing":{"granted_at":"2026-06-01"}}}"#;
+    let (code, stdout, stderr) = gate_text("dup.jsonl", &format!("{record}\n"));
+    assert_eq!(code, 0, "{stderr}");
+    let line: Value = serde_json::from_str(stdout.trim()).expect("one decision");
+    assert_eq!(line["decision"], "suppress", "{stdout}");
+    assert_eq!(line["recipient"], "dup-purpose", "{stdout}");
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("purpose `email_marketing` appears twice in `consents`"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("1 read, 0 allowed, 0 suppressed, 1 bad"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn csv_unknown_column_is_input_error_with_did_you_mean() {
+    // A misspelt `unsubscribed` was taken for an attribute: the person was allowed.
+    let header = "id,jurisdiction,timezone,age,consent:email_marketing,unsubscibed";
+    let (code, stdout, stderr) =
+        gate_text("typo.csv", &format!("{header}\nr1,{CSV_OK_ROW},true\n"));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "nothing may be decided: {stdout}");
+    assert!(
+        stderr.contains("unknown column `unsubscibed` (column 6): did you mean `unsubscribed`?"),
+        "{stderr}"
+    );
+    // A misspelt prefix, and an undeclared attribute.
+    for (column, expected) in [
+        (
+            "consnet:email_marketing",
+            "did you mean `consent:email_marketing`?",
+        ),
+        ("city", "attributes declared as `attr:<name>`"),
+        ("attr:", "attributes declared as `attr:<name>`"),
+        ("", "unknown column ``"),
+    ] {
+        let text = format!(
+            "id,jurisdiction,timezone,age,consent:email_marketing,{column}\nr1,{CSV_OK_ROW},x\n"
+        );
+        let (code, stdout, stderr) = gate_text("unknown.csv", &text);
+        assert_eq!(code, 2, "{column}: {stderr}");
+        assert!(stdout.is_empty(), "{column}: {stdout}");
+        assert!(stderr.contains(expected), "{column}: {stderr}");
+    }
+}
+
+#[test]
+fn csv_attribute_columns_are_declared_with_attr() {
+    let header = "id,jurisdiction,timezone,age,consent:email_marketing,attr:predicted_pregnancy";
+    let text = format!("{header}\nr1,{CSV_OK_ROW},0.8\nr2,{CSV_OK_ROW},\n");
+    let (code, stdout, stderr) = gate_text("attr.csv", &text);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    assert_eq!(d["r1"].0, "suppress", "{d:?}");
+    assert!(d["r1"]
+        .1
+        .contains(&"baseline_special_category_targeting".to_string()));
+    expect(&d, "r2", "allow", &[]);
+}
+
+#[test]
+fn bad_record_keeps_its_readable_id() {
+    let jsonl = [
+        r#"{"id":"unknown-key","jurisdiction":"EU-FR","colour":"blue"}"#,
+        r#"{"age":"thirty","id":"id-after-error"}"#,
+        r#"{"id":"unclosed","age":34"#,
+        r#"{"id":"r\u00e9","consents":[]}"#,
+        r#"{"id":5,"age":"x"}"#,
+        "not json at all",
+    ]
+    .join("\n");
+    let (code, stdout, stderr) = gate_text("bad.jsonl", &jsonl);
+    assert_eq!(code, 0, "{stderr}");
+    let ids: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["recipient"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            Value::from("unknown-key"),
+            Value::from("id-after-error"),
+            Value::from("unclosed"),
+            Value::from("r\u{e9}"),
+            Value::Null,
+            Value::Null
+        ],
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("6 read, 0 allowed, 0 suppressed, 6 bad"),
+        "{stderr}"
+    );
+    // CSV: a bad cell, and a row with a missing field.
+    let csv = "id,jurisdiction,timezone,age,consent:email_marketing\nr-age,EU-FR,Europe/Paris,forty,2026-06-01\nr-short,EU-FR\n,EU-FR,Europe/Paris,x,\n";
+    let (code, stdout, stderr) = gate_text("bad.csv", csv);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    assert_eq!(d["r-age"].0, "bad", "{d:?}");
+    assert_eq!(d["r-short"].0, "bad", "{d:?}");
+    assert_eq!(d["line 4"].0, "bad", "{d:?}");
+    assert!(
+        stdout.contains("the row has 2 fields, the header 5"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bom_on_first_json_lines_record_is_stripped() {
+    let record = r#"{"id":"bom","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#;
+    let (code, stdout, stderr) = gate_text("bom.jsonl", &format!("\u{feff}{record}\n{record}\n"));
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "bom", "allow", &[]);
+    assert!(stderr.contains("2 read, 2 allowed"), "{stderr}");
+    // Only the first line may start with one; CSV strips it too.
+    let (_, stdout, _) = gate_text("bom2.jsonl", &format!("{record}\n\u{feff}{record}\n"));
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("\"error\"")).count(),
+        1,
+        "{stdout}"
+    );
+    let csv = format!(
+        "\u{feff}id,jurisdiction,timezone,age,consent:email_marketing\nbom-csv,{CSV_OK_ROW}\n"
+    );
+    let (code, stdout, stderr) = gate_text("bom.csv", &csv);
+    assert_eq!(code, 0, "{stderr}");
+    expect(&decisions(&stdout), "bom-csv", "allow", &[]);
+}
+
+/// Runs the gate on the fixture campaign edited by `edit`, for `records`
+/// (JSON Lines); returns (exit code, decision lines as JSON, stderr).
+fn gate_edited(
+    edit: &[(&str, &str)],
+    records: &[&str],
+    extra: &[&str],
+) -> (i32, Vec<Value>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut campaign =
+        std::fs::read_to_string(fixture("gpc-honoured.yaml")).expect("fixture campaign");
+    for (from, to) in edit {
+        assert!(campaign.contains(from), "{from}");
+        campaign = campaign.replace(from, to);
+    }
+    let campaign_path = dir.path().join("campaign.yaml");
+    std::fs::write(&campaign_path, campaign).expect("campaign written");
+    let recipients = dir.path().join("r.jsonl");
+    std::fs::write(&recipients, records.join("\n")).expect("recipients written");
+    let (code, stdout, stderr) = gate(&campaign_path, &recipients.display().to_string(), extra);
+    let lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON decision"))
+        .collect();
+    (code, lines, stderr)
+}
+
+/// The (rule, message, citations) of each reason of a decision line.
+fn reasons(line: &Value) -> Vec<(String, String, Vec<String>)> {
+    line["reasons"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|x| {
+                    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+                    let cites = x["citations"]
+                        .as_array()
+                        .map(|c| c.iter().map(text).collect())
+                        .unwrap_or_default();
+                    (text(&x["rule"]), text(&x["message"]), cites)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const ADULT_FR: &str = r#""jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}"#;
+
+#[test]
+fn withdrawn_consent_is_reported_under_the_consent_rule_not_freshness() {
+    let record = r#"{"id":"w","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"}}}"#;
+    let (code, lines, stderr) = gate_edited(&[], &[record], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let reasons = reasons(&lines[0]);
+    let rules: Vec<&str> = reasons.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "baseline_consent_per_purpose",
+            "gdpr_art6_1_a_consent_per_purpose"
+        ]
+    );
+    for (rule, message, citations) in &reasons {
+        assert!(
+            message.contains("withdrawn on 2026-11-01"),
+            "{rule}: {message}"
+        );
+        assert!(!citations.is_empty(), "{rule}");
+    }
+}
+
+#[test]
+fn built_in_opt_out_suppressions_say_so_and_cite_the_law() {
+    // No loaded rule requires `gpc` for an email campaign.
+    let gpc = format!(r#"{{"id":"gpc",{ADULT_FR},"opt_outs":{{"gpc":true}}}}"#);
+    let (code, lines, stderr) = gate_edited(&[], &[&gpc], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = reasons(&lines[0]);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, "scruple::gate::gpc");
+    assert!(r[0].1.starts_with("built-in: "), "{}", r[0].1);
+    assert_eq!(r[0].2, ["Cal. Code Regs. tit. 11 § 7025"]);
+    // With only the CCPA pack, nothing requires unsubscribes or objections.
+    let unsubscribed =
+        format!(r#"{{"id":"u",{ADULT_FR},"opt_outs":{{"unsubscribed":true,"objected":true}}}}"#);
+    let (code, lines, stderr) = gate_edited(&[], &[&unsubscribed], &["--pack", "ccpa"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = reasons(&lines[0]);
+    let built_in: Vec<(&str, &[String])> = r
+        .iter()
+        .filter(|x| x.1.starts_with("built-in: "))
+        .map(|x| (x.0.as_str(), x.2.as_slice()))
+        .collect();
+    assert_eq!(
+        built_in,
+        [
+            (
+                "scruple::gate::unsubscribed",
+                &[
+                    "15 U.S.C. 7704(a)(4)".to_string(),
+                    "GDPR Art. 21(3)".to_string()
+                ][..]
+            ),
+            (
+                "scruple::gate::objected",
+                &["GDPR Art. 21(2)".to_string(), "GDPR Art. 21(3)".to_string()][..]
+            ),
+        ],
+        "{r:?}"
+    );
+    // Every suppression names a rule and cites something.
+    for (rule, _, citations) in &r {
+        assert!(!citations.is_empty(), "{rule}: {r:?}");
+    }
+}
+
+#[test]
+fn limit_sensitive_suppression_cites_the_rule_that_requires_it() {
+    let ca = r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}},"opt_outs":{"limit_sensitive":true}}"#;
+    // 18:00 UTC: 10:00 in Los Angeles, outside quiet hours.
+    let listed = [(
+        "suppressions: [unsubscribed, objected, gpc]",
+        "suppressions: [unsubscribed, objected, gpc, limit_sensitive]",
+    )];
+    let (code, lines, stderr) = gate_edited(&listed, &[ca], &["--at", "2026-11-23T18:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = reasons(&lines[0]);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, "ccpa_1798_121_limit_sensitive_pi");
+    assert!(
+        r[0].2.contains(&"Cal. Civ. Code 1798.121(a)".to_string()),
+        "{r:?}"
+    );
+    // A campaign outside California: no rule requires it, the law is cited.
+    let eu_only = [
+        listed[0],
+        (
+            "jurisdictions: [EU-FR, EU-DE, US-CA]",
+            "jurisdictions: [EU-FR]",
+        ),
+    ];
+    let fr = format!(r#"{{"id":"fr",{ADULT_FR},"opt_outs":{{"limit_sensitive":true}}}}"#);
+    let (code, lines, stderr) = gate_edited(&eu_only, &[&fr], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let r = reasons(&lines[0]);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, "scruple::gate::limit_sensitive");
+    assert!(r[0].1.starts_with("built-in: "), "{r:?}");
+    assert_eq!(r[0].2, ["Cal. Civ. Code 1798.121"]);
+}
+
+#[test]
+fn recipient_outside_the_campaign_jurisdictions_is_suppressed() {
+    let eu_only = [(
+        "jurisdictions: [EU-FR, EU-DE, US-CA]",
+        "jurisdictions: [EU-FR]",
+    )];
+    let records = [
+        r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#.to_string(),
+        r#"{"id":"de","jurisdiction":"EU-DE","timezone":"Europe/Berlin","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#.to_string(),
+        r#"{"id":"eu","jurisdiction":"EU","timezone":"Europe/Paris","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#.to_string(),
+        format!(r#"{{"id":"paris",{}}}"#, ADULT_FR.replace("EU-FR", "EU-FR-75")),
+        format!(r#"{{"id":"fr",{ADULT_FR}}}"#),
+    ];
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    // 18:00 UTC: daytime in Los Angeles, so only the jurisdiction counts.
+    let (code, lines, stderr) = gate_edited(&eu_only, &records, &["--at", "2026-11-23T18:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    for (line, id, outside) in [(0, "ca", "US-CA"), (1, "de", "EU-DE"), (2, "eu", "EU")] {
+        assert_eq!(lines[line]["recipient"], id);
+        let r = reasons(&lines[line]);
+        assert_eq!(r.len(), 1, "{id}: {r:?}");
+        assert_eq!(r[0].0, "scruple::gate::jurisdiction");
+        assert_eq!(
+            r[0].1,
+            format!("built-in: the recipient is in {outside}, outside the campaign's jurisdictions (EU-FR); the campaign was not checked for {outside}")
+        );
+    }
+    assert_eq!(lines[3]["decision"], "allow", "EU-FR-75 lies within EU-FR");
+    assert_eq!(lines[4]["decision"], "allow");
+}
+
+#[test]
+fn unsubscribed_recipient_without_time_zone_is_suppressed_not_bad() {
+    let records = [
+        r#"{"id":"u","opt_outs":{"unsubscribed":true}}"#,
+        r#"{"id":"u-no-zone","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}},"opt_outs":{"unsubscribed":true}}"#,
+        r#"{"id":"w","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-07-01"}}}"#,
+        r#"{"id":"mars","timezone":"Mars/Olympus","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}},"opt_outs":{"gpc":true}}"#,
+        // Nothing else decides these: the zone is needed, so they are bad.
+        r#"{"id":"no-zone","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#,
+        r#"{"id":"bad-zone","timezone":"Mars/Olympus","age":40,"consents":{"email_marketing":{"granted_at":"2026-06-01"}}}"#,
+    ];
+    let (code, lines, stderr) = gate_edited(&[], &records, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let rules = |i: usize| -> Vec<String> { reasons(&lines[i]).into_iter().map(|r| r.0).collect() };
+    assert!(lines[0]["error"].is_null(), "{}", lines[0]);
+    assert!(
+        rules(0).contains(&"baseline_honour_unsubscribes".to_string()),
+        "{:?}",
+        rules(0)
+    );
+    assert_eq!(
+        rules(1),
+        [
+            "baseline_honour_unsubscribes",
+            "can_spam_7704_a4_honour_opt_outs"
+        ]
+    );
+    assert_eq!(
+        rules(2),
+        [
+            "baseline_consent_per_purpose",
+            "gdpr_art6_1_a_consent_per_purpose"
+        ]
+    );
+    assert_eq!(rules(3), ["scruple::gate::gpc"]);
+    assert_eq!(
+        lines[4]["error"],
+        "no `timezone`, and the jurisdiction does not tell one"
+    );
+    assert_eq!(lines[5]["error"], "unknown time zone `Mars/Olympus`");
+    assert!(
+        stderr.contains("6 read, 0 allowed, 4 suppressed, 2 bad"),
+        "{stderr}"
+    );
 }

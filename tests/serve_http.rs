@@ -1295,3 +1295,51 @@ fn a_policy_with_errors_at_start_is_exit_2() {
         "{stderr}"
     );
 }
+
+/// The `/v1/gate` example of docs/serve.md: the request body of its `curl`
+/// line and the answer documented after it.
+fn documented_gate_example() -> (Value, Value) {
+    let doc =
+        std::fs::read_to_string(Path::new(ROOT).join("docs/serve.md")).expect("docs/serve.md");
+    let section = doc
+        .split("### `POST /v1/gate`")
+        .nth(1)
+        .expect("the /v1/gate section");
+    let body = section
+        .split("-d '")
+        .nth(1)
+        .and_then(|rest| rest.split("'\n").next())
+        .expect("the curl body");
+    let answer = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the documented answer");
+    let parse = |text: &str| -> Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    (parse(body), parse(answer))
+}
+
+/// Issue 10 item 16: the documented example answered `bad: 1`, because the
+/// unsubscribed recipient has no time zone.
+#[test]
+fn documented_gate_example_is_what_the_server_answers() {
+    let dir = scratch("doc-gate");
+    let server = Server::start(&dir, &["--campaigns", "examples/campaigns"]);
+    let (request, mut documented) = documented_gate_example();
+    let reply = server.post_json("/v1/gate", &request);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let mut answer = reply.json();
+    // The hash depends on the policy text; the rest is as documented.
+    let hash = answer["policy"]["hash"].take();
+    assert!(hash.as_str().is_some_and(|h| h.len() == 16), "{hash}");
+    documented["policy"]["hash"].take();
+    assert_eq!(
+        answer,
+        documented,
+        "the server answers:\n{}",
+        serde_json::to_string_pretty(&answer).unwrap_or_default()
+    );
+    assert_eq!(answer["summary"]["bad"], 0);
+}

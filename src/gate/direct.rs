@@ -21,7 +21,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::plan::{ConsentSlots, GatePlan, Prepared, RecordParts};
-use super::recipient::{ObjectOnly, OptOuts};
+use super::recipient::{duplicate_purpose, readable_id, ObjectOnly, OptOuts, SeenKeys, Text};
 
 /// The record's fields, in the order `Recipient` declares them (serde's
 /// "expected one of" lists them in this order).
@@ -49,7 +49,10 @@ impl GatePlan<'_> {
         let read = RecordSeed { plan: self }
             .deserialize(&mut deserializer)
             .and_then(|read| deserializer.end().map(|()| read))
-            .map_err(|e| BadRecord::unread(e.to_string()))?;
+            .map_err(|e| BadRecord {
+                id: readable_id(line),
+                error: e.to_string(),
+            })?;
         let ReadRecord {
             id,
             opt_outs,
@@ -122,32 +125,6 @@ struct ReadRecord<'de> {
     jurisdiction: Option<Cow<'de, str>>,
     timezone: Option<Cow<'de, str>>,
     attributes: Vec<usize>,
-}
-
-/// A string borrowed from the line when it has no escapes (serde's own
-/// `Cow<str>` always copies).
-struct Text<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
 }
 
 /// Reads a record object into a [`ReadRecord`].
@@ -271,7 +248,12 @@ impl<'de> Visitor<'de> for ConsentsSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = SeenKeys::new();
         while let Some(Text(purpose)) = map.next_key::<Text<'de>>()? {
+            // A borrowed key is a pointer: the check allocates nothing.
+            if !seen.insert(purpose.clone()) {
+                return Err(duplicate_purpose(&purpose));
+            }
             let times = map.next_value::<ConsentTimes<'de>>()?;
             if self.error.is_none() {
                 if let Err(e) = self.plan.record_consent(
@@ -391,12 +373,17 @@ mod tests {
             Ok(p) => format!("ok {p:?}"),
             Err(BadRecord { id, error }) => format!("bad {id:?}: {error}"),
         };
-        let two_step = from_json(line).map_err(BadRecord::unread).and_then(|r| {
-            plan.prepare(&r).map_err(|error| BadRecord {
-                id: Some(r.id.clone()),
+        let two_step = from_json(line)
+            .map_err(|error| BadRecord {
+                id: readable_id(line),
                 error,
             })
-        });
+            .and_then(|r| {
+                plan.prepare(&r).map_err(|error| BadRecord {
+                    id: Some(r.id.clone()),
+                    error,
+                })
+            });
         (show(plan.prepare_json(line)), show(two_step))
     }
 
@@ -463,7 +450,43 @@ mod tests {
             r#"["r-1","EU-FR"]"#,
             r#"[]"#,
             r#"null"#,
+            // A purpose named twice is a bad record, whichever purpose.
+            r#"{"id":"dup-p","timezone":"Europe/Paris","consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"},"email_marketing":{"granted_at":"2026-06-01"}}}"#,
+            r#"{"id":"dup-other","consents":{"a":{},"b":{},"a":{}}}"#,
+            r#"{"id":"dup-esc","consents":{"a":{},"\u0061":{}}}"#,
+            // The id of a record that does not parse is still reported.
+            r#"{"id":"after","colour":1}"#,
+            r#"{"colour":1,"id":"before"}"#,
+            r#"{"id":"cut","age":3"#,
         ];
+        // Beyond the inline keys, duplicates are still found (and only they).
+        let many: Vec<String> = (0..40)
+            .map(|n| {
+                let purposes: Vec<String> = (0..20)
+                    .map(|k| format!(r#""p{}":{{}}"#, if k == 19 { n % 19 } else { k }))
+                    .collect();
+                format!(
+                    r#"{{"id":"many-{n}","timezone":"Europe/Paris","consents":{{{}}}}}"#,
+                    purposes.join(",")
+                )
+            })
+            .chain([format!(
+                r#"{{"id":"distinct","timezone":"Europe/Paris","consents":{{{}}}}}"#,
+                (0..30)
+                    .map(|k| format!(r#""p{k}":{{}}"#))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )])
+            .collect();
+        for line in &many {
+            let (one_pass, two_step) = both(&plan, line);
+            assert_eq!(one_pass, two_step, "record: {line}");
+            assert_eq!(
+                one_pass.starts_with("bad"),
+                line.contains("many-"),
+                "{one_pass}"
+            );
+        }
         let mut compared = 0;
         for line in fixture.lines().chain(edge_cases) {
             let (one_pass, two_step) = both(&plan, line);

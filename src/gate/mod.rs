@@ -219,7 +219,13 @@ fn fast_seconds(b: &[u8]) -> Option<i64> {
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + time)
+    let second = days * 86_400 + time;
+    // jiff's timestamps end on 9999-12-30 (room for any offset): a later
+    // time is refused there, so it must be refused here too, or the two
+    // paths would accept different texts (and its date could not be shown).
+    (Timestamp::MIN.as_second()..=Timestamp::MAX.as_second())
+        .contains(&second)
+        .then_some(second)
 }
 
 /// Window length in seconds (months as 30 days, years as 365).
@@ -259,5 +265,91 @@ mod time_tests {
         assert!(parse_time_seconds("2026-06-01T09:00:00+02:00").is_ok());
         // A local time without an offset is an error, not midnight.
         assert!(parse_time_seconds("2026-06-01T09:00").is_err());
+    }
+
+    /// Issue 10 item 10b: `9999-12-31T23:59:59Z` passed the fast path but
+    /// not jiff (and its date then printed empty). Whatever the text, the
+    /// fast path either declines it or gives jiff's answer.
+    #[test]
+    fn fast_timestamp_path_accepts_exactly_what_jiff_accepts() {
+        let jiff = |text: &str| parse_time(text).map(|t| t.as_second()).ok();
+        let agree = |text: &str| {
+            let slow = jiff(text);
+            if let Some(fast) = fast_seconds(text.as_bytes()) {
+                assert_eq!(Some(fast), slow, "fast path on {text:?}");
+            }
+            assert_eq!(parse_time_seconds(text).ok(), slow, "{text:?}");
+        };
+        let edge_cases = [
+            "9999-12-31T23:59:59Z",
+            "9999-12-31",
+            "9999-12-30",
+            "9999-12-30T21:59:59Z",
+            "9999-12-30T22:00:00Z",
+            "9999-12-30T22:00:01Z",
+            "0000-01-01",
+            "0000-01-01T00:00:00Z",
+            "0000-02-29",
+            "0001-01-01T00:00:00Z",
+            "2016-12-31T23:59:60Z",
+            "2026-06-01T23:59:60Z",
+            "2026-06-01T24:00:00Z",
+            "2026-06-01T09:00:00+25:00",
+            "2026-06-01T09:00:00-25:00",
+            "2026-06-01T09:00:00+24:00",
+            "2026-06-01T09:00:00-24:00",
+            "2026-06-01T09:00:00+23:59",
+            "2026-06-01T09:00:00-23:59",
+            "9999-12-30T21:00:00-23:59",
+            "2026-06-01t09:00:00z",
+            "2026-06-01T09:00:00z",
+            "2026-06-01t09:00:00Z",
+            "2026-06-01T09:00:00.123456789Z",
+            "2026-06-01T09:00:00.1234567891234Z",
+            "2026-06-01T09:00:00.Z",
+            "2026-06-01T09:00Z",
+            "2026-06-01T09Z",
+            "2026-06-01 09:00:00Z",
+            "+2026-06-01",
+            "-0001-01-01",
+            "2026-6-01",
+            "2026-06-1",
+            "20260601",
+            "2026-02-29",
+            "2024-02-29T12:00:00Z",
+            "1900-02-29",
+            "2000-02-29",
+            "2026-00-10",
+            "2026-12-32",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "",
+            "2026-06-01T09:00:00Zjunk",
+        ];
+        for text in edge_cases {
+            agree(text);
+        }
+        // Every month end of the years at the edges, as dates and as times.
+        for y in [
+            "0000", "0001", "1969", "1970", "2000", "2100", "9998", "9999",
+        ] {
+            for m in 1..=12 {
+                for d in 27..=32 {
+                    let date = format!("{y}-{m:02}-{d:02}");
+                    agree(&date);
+                    agree(&format!("{date}T00:00:00Z"));
+                    agree(&format!("{date}T23:59:59Z"));
+                }
+            }
+        }
+        // The date of any accepted time can be shown.
+        let latest = parse_time_seconds("9999-12-30").unwrap_or(0);
+        assert_eq!(plan_date(latest), "9999-12-30");
+    }
+
+    fn plan_date(second: i64) -> String {
+        Timestamp::from_second(second)
+            .map(|t| t.to_zoned(TimeZone::UTC).date().to_string())
+            .unwrap_or_default()
     }
 }

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 use super::recipient::{OptOuts, Recipient};
 use super::{window_seconds, Decision, History, Reason, OPT_OUTS};
+use crate::campaign::tree::{Node, Value};
 use crate::campaign::Campaign;
 use crate::compile::{Check, Policy};
 use crate::eval::{self, CampaignReport, Options};
@@ -32,10 +33,16 @@ enum Test {
     /// Opt-out flag `OPT_OUTS[i]` is set.
     OptOut(usize),
     /// Consent for plan purpose `purpose`, optionally no older than `within`.
+    /// With `age_only`, only the age of a consent in force is tested: another
+    /// check of the plan already suppresses a missing or withdrawn consent,
+    /// and reports it under the rule that requires consent, not freshness.
     Consent {
         purpose: usize,
         within: Option<Duration>,
+        age_only: bool,
     },
+    /// The recipient's jurisdiction lies within none of the campaign's.
+    OutsideCampaign,
     /// Age at least the limit of `ages[table]` for the recipient's jurisdiction.
     Age { limits: usize },
     /// Local time outside `from..to`.
@@ -83,6 +90,8 @@ pub struct GatePlan<'p> {
     checks: Vec<PlanCheck>,
     purposes: Vec<String>,
     jurisdictions: Vec<String>,
+    /// The campaign's jurisdictions: what it was checked for.
+    scope: Vec<String>,
     ages: Vec<AgeLimits>,
     /// Forbidden attribute closures, as sorted attribute-symbol indexes.
     forbidden: Vec<Vec<bool>>,
@@ -181,7 +190,11 @@ pub struct Prepared<'r> {
     age: AgeKnown,
     jurisdiction: Option<usize>,
     jurisdiction_text: Option<Cow<'r, str>>,
-    zone: Option<TimeZone>,
+    /// Within none of the campaign's jurisdictions.
+    outside: bool,
+    /// The zone when quiet hours need one; why it is unknown otherwise
+    /// (an error only if nothing else suppresses the recipient).
+    zone: Result<Option<TimeZone>, String>,
     /// Interned targeting attributes (unknown ones are dropped: they cannot be forbidden).
     attributes: Vec<usize>,
 }
@@ -216,6 +229,10 @@ impl<'p> GatePlan<'p> {
             checks: Vec::new(),
             purposes: Vec::new(),
             jurisdictions: Vec::new(),
+            scope: model
+                .jurisdictions()
+                .map(|j| j.as_str().to_string())
+                .collect(),
             ages: Vec::new(),
             forbidden: Vec::new(),
             attributes: HashMap::new(),
@@ -230,7 +247,8 @@ impl<'p> GatePlan<'p> {
             campaign_id: model.id.value.clone(),
         };
         // Opt-outs first: those the campaign says it honours, plus unsubscribe
-        // and objection for any marketing message (never optional).
+        // and objection for any marketing message (never optional). They need
+        // no time zone, so they decide even a record without one.
         for (i, name) in OPT_OUTS.iter().enumerate() {
             let always = marketing && (*name == "unsubscribed" || *name == "objected");
             if model.has_suppression(name) || always {
@@ -249,6 +267,13 @@ impl<'p> GatePlan<'p> {
                     });
                 }
             }
+        }
+        // The campaign was checked for its jurisdictions only.
+        if !plan.scope.is_empty() {
+            plan.checks.push(PlanCheck {
+                rule: None,
+                test: Test::OutsideCampaign,
+            });
         }
         for (index, rule) in policy.rules.iter().enumerate() {
             let applies = rule
@@ -274,6 +299,7 @@ impl<'p> GatePlan<'p> {
                             test: Test::Consent {
                                 purpose,
                                 within: *within,
+                                age_only: false,
                             },
                         });
                     }
@@ -329,6 +355,30 @@ impl<'p> GatePlan<'p> {
                     });
                 }
                 _ => {}
+            }
+        }
+        // A freshness check next to a check that consent exists at all
+        // reports only the age of a consent in force.
+        let required: Vec<usize> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c.test {
+                Test::Consent {
+                    purpose,
+                    within: None,
+                    ..
+                } => Some(purpose),
+                _ => None,
+            })
+            .collect();
+        for check in &mut plan.checks {
+            if let Test::Consent {
+                purpose,
+                within: Some(_),
+                age_only,
+            } = &mut check.test
+            {
+                *age_only = required.contains(purpose);
             }
         }
         if plan.checks.len() > MAX_CHECKS {
@@ -509,14 +559,22 @@ impl<'p> GatePlan<'p> {
             .jurisdiction
             .as_deref()
             .and_then(|j| self.jurisdiction_index(j));
+        // Not an error yet: an opt-out, a missing consent or any other
+        // reason decides the recipient without the zone.
         let zone = if self.needs_zone {
-            Some(recipient_zone(
-                parts.timezone,
-                parts.jurisdiction.as_deref(),
-            )?)
+            recipient_zone(parts.timezone, parts.jurisdiction.as_deref()).map(Some)
         } else {
-            None
+            Ok(None)
         };
+        // A record without a jurisdiction is taken to be within the
+        // campaign's (docs/recipients.md).
+        let outside = parts.jurisdiction.as_deref().is_some_and(|j| {
+            !self.scope.is_empty()
+                && !self
+                    .scope
+                    .iter()
+                    .any(|s| crate::compile::cond::within(j, s))
+        });
         Ok(Prepared {
             id: parts.id,
             opt_outs,
@@ -524,6 +582,7 @@ impl<'p> GatePlan<'p> {
             age,
             jurisdiction,
             jurisdiction_text: parts.jurisdiction,
+            outside,
             zone,
             attributes: parts.attributes,
         })
@@ -561,12 +620,21 @@ impl<'p> GatePlan<'p> {
         for (i, check) in self.checks.iter().enumerate() {
             let fails = match &check.test {
                 Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
-                Test::Consent { purpose, within } => {
+                Test::OutsideCampaign => p.outside,
+                Test::Consent {
+                    purpose,
+                    within,
+                    age_only,
+                } => {
                     let (granted, withdrawn) = p.consent.get(*purpose);
-                    granted == i64::MIN
-                        || granted > m.at_second
-                        || withdrawn <= m.at_second
-                        || (within.is_some() && granted < m.cutoff[i])
+                    let in_force =
+                        granted != i64::MIN && granted <= m.at_second && withdrawn > m.at_second;
+                    let stale = within.is_some() && granted < m.cutoff[i];
+                    if *age_only {
+                        in_force && stale
+                    } else {
+                        !in_force || stale
+                    }
                 }
                 Test::Age { limits } => match self.age_limit(*limits, p.jurisdiction) {
                     None => false,
@@ -581,13 +649,15 @@ impl<'p> GatePlan<'p> {
                         Some(v) => v,
                         None => {
                             let v = match &p.zone {
-                                Some(zone) => {
+                                Ok(Some(zone)) => {
                                     let offset = zone.to_offset(m.at).seconds();
                                     let local =
                                         (m.at_second + i64::from(offset)).rem_euclid(86_400);
                                     (local / 60) as u32
                                 }
-                                None => 12 * 60,
+                                Ok(None) => 12 * 60,
+                                // Decided below, once the other checks are in.
+                                Err(_) => continue,
                             };
                             local_minutes = Some(v);
                             v
@@ -616,7 +686,12 @@ impl<'p> GatePlan<'p> {
                 failed |= 1 << i;
             }
         }
-        Ok(failed)
+        // Quiet hours could not be checked: a recipient suppressed anyway
+        // keeps the real reasons; one who would be sent to is a bad record.
+        match &p.zone {
+            Err(unknown) if failed == 0 => Err(unknown.clone()),
+            _ => Ok(failed),
+        }
     }
 
     /// Decides one parsed recipient for a send at `at`.
@@ -673,16 +748,30 @@ impl<'p> GatePlan<'p> {
                 continue;
             }
             let message = match &check.test {
-                Test::OptOut(bit) => match OPT_OUTS[*bit] {
-                    "unsubscribed" => "the recipient unsubscribed".to_string(),
-                    "objected" => "the recipient objected to direct marketing".to_string(),
-                    "gpc" => {
-                        "the recipient's browser sent a Global Privacy Control opt-out".to_string()
+                Test::OptOut(bit) => {
+                    let what = match OPT_OUTS[*bit] {
+                        "unsubscribed" => "the recipient unsubscribed",
+                        "objected" => "the recipient objected to direct marketing",
+                        "gpc" => "the recipient's browser sent a Global Privacy Control opt-out",
+                        _ => "the recipient asked to limit the use of sensitive personal information",
+                    };
+                    match check.rule {
+                        Some(_) => what.to_string(),
+                        None => format!(
+                            "built-in: {what}; no loaded rule requires honouring it, and scruple always does"
+                        ),
                     }
-                    _ => "the recipient asked to limit the use of sensitive personal information"
-                        .to_string(),
-                },
-                Test::Consent { purpose, within } => {
+                }
+                Test::OutsideCampaign => {
+                    let code = p.jurisdiction_text.as_deref().unwrap_or_default();
+                    format!(
+                        "built-in: the recipient is in {code}, outside the campaign's jurisdictions ({}); the campaign was not checked for {code}",
+                        self.scope.join(", ")
+                    )
+                }
+                Test::Consent {
+                    purpose, within, ..
+                } => {
                     let Some(name) = self.purposes.get(*purpose) else {
                         reasons.push(self.reason(i, format!("the campaign declares more than {MAX_PURPOSES} purposes; consent cannot be checked")));
                         continue;
@@ -723,11 +812,11 @@ impl<'p> GatePlan<'p> {
                 }
                 Test::Quiet { from, to } => {
                     let (zone, local) = match &p.zone {
-                        Some(z) => (
+                        Ok(Some(z)) => (
                             z.iana_name().unwrap_or("recipient zone").to_string(),
                             m.at.to_zoned(z.clone()).time(),
                         ),
-                        None => ("UTC".to_string(), m.at.to_zoned(TimeZone::UTC).time()),
+                        _ => ("UTC".to_string(), m.at.to_zoned(TimeZone::UTC).time()),
                     };
                     format!(
                         "{:02}:{:02} local time ({zone}) is within quiet hours {from}–{to}",
@@ -799,10 +888,17 @@ impl<'p> GatePlan<'p> {
             None => Label {
                 rule: match check.test {
                     Test::OptOut(bit) => format!("scruple::gate::{}", OPT_OUTS[bit]).into(),
+                    Test::OutsideCampaign => "scruple::gate::jurisdiction".into(),
                     _ => "scruple::gate".into(),
                 },
                 severity: crate::diag::Severity::Error,
-                citations: Arc::from([]),
+                citations: match check.test {
+                    Test::OptOut(bit) => built_in_citations(OPT_OUTS[bit]),
+                    _ => &[],
+                }
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
             },
         }
     }
@@ -912,30 +1008,78 @@ fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool
     out
 }
 
-/// The applicable policy rules that require a suppression list (an
-/// `ensure` reading `audience.suppressions` with that name), so gate reasons
-/// cite them.
+/// The law behind an opt-out scruple honours even when no loaded rule
+/// requires it (see [`opt_out_rules`]).
+fn built_in_citations(opt_out: &str) -> &'static [&'static str] {
+    match opt_out {
+        "unsubscribed" => &["15 U.S.C. 7704(a)(4)", "GDPR Art. 21(3)"],
+        "objected" => &["GDPR Art. 21(2)", "GDPR Art. 21(3)"],
+        "gpc" => &["Cal. Code Regs. tit. 11 § 7025"],
+        "limit_sensitive" => &["Cal. Civ. Code 1798.121"],
+        _ => &[],
+    }
+}
+
+/// The enabled policy rules that require the suppression list `name`, so
+/// gate reasons cite them: rules that read `audience.suppressions` for that
+/// name (in `ensure` or in `when`) and would apply to the campaign were the
+/// list missing. The second half matters for rules such as CCPA 1798.121,
+/// which require `limit_sensitive` by switching themselves off once it is
+/// declared.
 fn opt_out_rules(policy: &Policy, campaign: &Campaign, name: &str) -> Vec<usize> {
     let quoted = format!("\"{name}\"");
-    policy
+    let mentions = |cond: &crate::compile::cond::Cond| {
+        let text = format!("{cond:?}");
+        text.contains("\"suppressions\"") && text.contains(&quoted)
+    };
+    let candidates: Vec<usize> = policy
         .rules
         .iter()
         .enumerate()
+        .filter(|(_, r)| r.disabled.is_none())
         .filter(|(_, r)| {
-            r.disabled.is_none()
-                && r.when
-                    .as_ref()
-                    .is_none_or(|c| eval::expr::holds(c, &campaign.tree))
-        })
-        .filter(|(_, r)| match &r.check {
-            Check::Ensure { cond } => {
-                let text = format!("{cond:?}");
-                text.contains("\"suppressions\"") && text.contains(&quoted)
-            }
-            _ => false,
+            r.when.as_ref().is_some_and(mentions)
+                || matches!(&r.check, Check::Ensure { cond } if mentions(cond))
         })
         .map(|(i, _)| i)
+        .collect();
+    if candidates.is_empty() {
+        return candidates;
+    }
+    let without = without_suppression(&campaign.tree, name);
+    candidates
+        .into_iter()
+        .filter(|&i| {
+            policy.rules[i]
+                .when
+                .as_ref()
+                .is_none_or(|c| eval::expr::holds(c, &without))
+        })
         .collect()
+}
+
+/// The campaign tree with `name` taken out of `audience.suppressions`.
+fn without_suppression(tree: &Node, name: &str) -> Node {
+    let mut tree = tree.clone();
+    let suppressions = map_entry(&mut tree, "audience").and_then(|a| map_entry(a, "suppressions"));
+    if let Some(Node {
+        value: Value::List(items),
+        ..
+    }) = suppressions
+    {
+        items.retain(|item| !matches!(&item.value, Value::Str(s) if s == name));
+    }
+    tree
+}
+
+fn map_entry<'t>(node: &'t mut Node, key: &str) -> Option<&'t mut Node> {
+    match &mut node.value {
+        Value::Map(entries) => entries
+            .iter_mut()
+            .find(|e| e.key == key)
+            .map(|e| &mut e.value),
+        _ => None,
+    }
 }
 
 /// The recipient's time zone: `timezone`, else the single zone of their

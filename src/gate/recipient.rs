@@ -7,6 +7,7 @@
 //! let a message through.
 
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 /// JSON Schema of a recipient record (`scruple schema recipient`).
 pub const RECIPIENT_SCHEMA: &str = include_str!("../../schemas/recipient.schema.json");
@@ -15,6 +16,8 @@ use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde::Deserialize;
+
+use super::OPT_OUTS;
 
 /// One recipient of a send.
 #[derive(Debug, Default, Deserialize)]
@@ -132,7 +135,11 @@ where
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
-            while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+            let mut seen = SeenKeys::new();
+            while let Some(Text(k)) = map.next_key::<Text<'de>>()? {
+                if !seen.insert(k.clone()) {
+                    return Err(duplicate_purpose(&k));
+                }
                 let v = map.next_value_seed(ObjectOnly::<ConsentRecord<'de>>::new(
                     "struct ConsentRecord",
                 ))?;
@@ -142,6 +149,120 @@ where
         }
     }
     deserializer.deserialize_map(ConsentMap)
+}
+
+/// The error for a purpose named twice in one `consents` object: which of
+/// the two records holds would be a guess (the last one, silently, for serde).
+pub(super) fn duplicate_purpose<E: de::Error>(purpose: &str) -> E {
+    E::custom(format_args!(
+        "purpose `{purpose}` appears twice in `consents`"
+    ))
+}
+
+/// Keys of one JSON object read so far, to refuse a duplicate: the first
+/// few inline (an object rarely has more, and a record must not allocate),
+/// the rest in a hash set, so an object of any size is checked in linear time.
+pub(super) struct SeenKeys<'de> {
+    inline: [Option<Cow<'de, str>>; SeenKeys::INLINE],
+    more: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> SeenKeys<'de> {
+    const INLINE: usize = 8;
+
+    /// No key seen.
+    pub(super) fn new() -> Self {
+        SeenKeys {
+            inline: Default::default(),
+            more: None,
+        }
+    }
+
+    /// Adds `key`; false when it was already there.
+    pub(super) fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        if let Some(more) = &mut self.more {
+            return more.insert(key);
+        }
+        for slot in &mut self.inline {
+            match slot {
+                Some(k) if *k == key => return false,
+                Some(_) => {}
+                None => {
+                    *slot = Some(key);
+                    return true;
+                }
+            }
+        }
+        let mut more: HashSet<Cow<'de, str>> =
+            self.inline.iter_mut().filter_map(Option::take).collect();
+        let fresh = more.insert(key);
+        self.more = Some(more);
+        fresh
+    }
+}
+
+/// A string borrowed from the line when it has no escapes (serde's own
+/// `Cow<str>` always copies).
+pub(super) struct Text<'de>(pub(super) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// The `id` of a JSON Lines record that did not parse, when it can still be
+/// read: the first `id` key of the top-level object with a string value,
+/// before any syntax error. Reported with the bad record, so that it can be
+/// traced to its recipient.
+pub fn readable_id(line: &str) -> Option<Cow<'_, str>> {
+    struct IdProbe<'c, 'de> {
+        id: &'c mut Option<Cow<'de, str>>,
+    }
+    impl<'de> DeserializeSeed<'de> for IdProbe<'_, 'de> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_map(self)
+        }
+    }
+    impl<'de> Visitor<'de> for IdProbe<'_, 'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                if key == "id" && self.id.is_none() {
+                    // Stored as soon as read: a later error keeps it.
+                    *self.id = Some(map.next_value::<Text<'de>>()?.0);
+                } else {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut id = None;
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    // The error is the record's own, already reported: only the id matters.
+    let _ = IdProbe { id: &mut id }.deserialize(&mut deserializer);
+    id
 }
 
 /// Parses one JSON Lines record.
@@ -207,8 +328,10 @@ struct ConsentColumns {
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
 /// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, and per purpose
 /// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
-/// `source:<purpose>`. Any other column is an attribute (`attr:` prefix
-/// optional) and is not interpreted.
+/// `source:<purpose>`. Attributes are declared with `attr:<name>`. Any
+/// other column, and any column named twice, makes the header unusable: a
+/// misspelt opt-out taken for an attribute, or the second of two
+/// `unsubscribed` columns, would let a message through.
 #[derive(Debug, Default)]
 pub struct CsvLayout {
     id: Option<usize>,
@@ -219,55 +342,76 @@ pub struct CsvLayout {
     opt_outs: Vec<(usize, &'static str)>,
     consents: Vec<ConsentColumns>,
     attributes: Vec<(usize, String)>,
+    /// Number of columns: every row must have as many.
+    width: usize,
 }
 
+/// The plain (unprefixed) CSV columns.
+const CSV_COLUMNS: [&str; 9] = [
+    "id",
+    "jurisdiction",
+    "timezone",
+    "age",
+    "birth_date",
+    "unsubscribed",
+    "objected",
+    "gpc",
+    "limit_sensitive",
+];
+
+/// The CSV column prefixes: per purpose, and for attributes.
+const CSV_PREFIXES: [&str; 4] = ["consent:", "withdrawn:", "source:", "attr:"];
+
 impl CsvLayout {
-    /// Reads the header row. Errors when there is no `id` column.
+    /// Reads the header row. Errors (naming the column) when there is no
+    /// `id` column, when a column is named twice, or when a column is not
+    /// one of the known ones nor declared as an attribute (`attr:`).
+    /// Linear in the number of columns.
     pub fn new(headers: &csv::StringRecord) -> Result<CsvLayout, String> {
-        let mut layout = CsvLayout::default();
+        let mut layout = CsvLayout {
+            width: headers.len(),
+            ..CsvLayout::default()
+        };
+        // Column name (prefixed names with the part after the prefix
+        // trimmed) → its 1-based number, to name both of a duplicate.
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(headers.len());
+        // Purpose → its index in `layout.consents`.
+        let mut purposes: HashMap<&str, usize> = HashMap::new();
         for (i, raw) in headers.iter().enumerate() {
             let name = raw.trim();
-            let mut purpose_slot = |purpose: &str, slot: usize| {
-                let entry = match layout
-                    .consents
-                    .iter_mut()
-                    .position(|c| c.purpose == purpose)
-                {
-                    Some(p) => &mut layout.consents[p],
-                    None => {
-                        layout.consents.push(ConsentColumns {
-                            purpose: purpose.to_string(),
-                            columns: [None; 3],
-                        });
-                        let last = layout.consents.len() - 1;
-                        &mut layout.consents[last]
-                    }
-                };
-                entry.columns[slot.min(2)] = Some(i);
+            let prefixed = CSV_PREFIXES.iter().find_map(|prefix| {
+                let rest = name.strip_prefix(prefix)?.trim();
+                Some((*prefix, rest)).filter(|_| !rest.is_empty())
+            });
+            let key = match prefixed {
+                Some((prefix, rest)) => format!("{prefix}{rest}"),
+                None => name.to_string(),
             };
-            match name {
-                "id" => layout.id = Some(i),
-                "jurisdiction" => layout.jurisdiction = Some(i),
-                "timezone" => layout.timezone = Some(i),
-                "age" => layout.age = Some(i),
-                "birth_date" => layout.birth_date = Some(i),
-                "unsubscribed" => layout.opt_outs.push((i, "unsubscribed")),
-                "objected" => layout.opt_outs.push((i, "objected")),
-                "gpc" => layout.opt_outs.push((i, "gpc")),
-                "limit_sensitive" => layout.opt_outs.push((i, "limit_sensitive")),
-                other => {
-                    if let Some(p) = other.strip_prefix("consent:") {
-                        purpose_slot(p, 0);
-                    } else if let Some(p) = other.strip_prefix("withdrawn:") {
-                        purpose_slot(p, 1);
-                    } else if let Some(p) = other.strip_prefix("source:") {
-                        purpose_slot(p, 2);
-                    } else {
-                        let attribute = other.strip_prefix("attr:").unwrap_or(other);
-                        layout.attributes.push((i, attribute.to_string()));
-                    }
-                }
+            if let Some(first) = seen.insert(key, i + 1) {
+                return Err(format!(
+                    "column `{name}` is named twice (columns {first} and {}); a column may appear only once",
+                    i + 1
+                ));
             }
+            let column = match name {
+                "id" => &mut layout.id,
+                "jurisdiction" => &mut layout.jurisdiction,
+                "timezone" => &mut layout.timezone,
+                "age" => &mut layout.age,
+                "birth_date" => &mut layout.birth_date,
+                _ => {
+                    if let Some(known) = OPT_OUTS.iter().find(|o| **o == name) {
+                        layout.opt_outs.push((i, *known));
+                        continue;
+                    }
+                    let Some((prefix, rest)) = prefixed else {
+                        return Err(unknown_column(name, i + 1));
+                    };
+                    layout.prefixed(i, prefix, rest, &mut purposes);
+                    continue;
+                }
+            };
+            *column = Some(i);
         }
         if layout.id.is_none() {
             return Err("the header row has no `id` column".into());
@@ -275,8 +419,51 @@ impl CsvLayout {
         Ok(layout)
     }
 
+    /// Places a `consent:`, `withdrawn:`, `source:` or `attr:` column.
+    fn prefixed<'h>(
+        &mut self,
+        i: usize,
+        prefix: &str,
+        rest: &'h str,
+        purposes: &mut HashMap<&'h str, usize>,
+    ) {
+        let slot = match prefix {
+            "consent:" => 0,
+            "withdrawn:" => 1,
+            "source:" => 2,
+            _ => {
+                self.attributes.push((i, rest.to_string()));
+                return;
+            }
+        };
+        let consents = &mut self.consents;
+        let index = *purposes.entry(rest).or_insert_with(|| {
+            consents.push(ConsentColumns {
+                purpose: rest.to_string(),
+                columns: [None; 3],
+            });
+            consents.len() - 1
+        });
+        consents[index].columns[slot] = Some(i);
+    }
+
+    /// The row's `id`, when it has one: reported with a row that is bad.
+    pub fn id_of<'r>(&self, row: &'r csv::StringRecord) -> Option<&'r str> {
+        self.id
+            .and_then(|i| row.get(i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
     /// Builds a recipient from one row.
     pub fn recipient<'r>(&self, row: &'r csv::StringRecord) -> Result<Recipient<'r>, String> {
+        if row.len() != self.width {
+            return Err(format!(
+                "the row has {} fields, the header {}",
+                row.len(),
+                self.width
+            ));
+        }
         let text = |col: Option<usize>| -> Option<Cow<'r, str>> {
             col.and_then(|i| row.get(i))
                 .map(str::trim)
@@ -338,6 +525,27 @@ impl CsvLayout {
     }
 }
 
+/// The error for a header column that is neither known nor an attribute,
+/// suggesting the known column it is closest to.
+fn unknown_column(name: &str, number: usize) -> String {
+    let suggestion = match name.split_once(':') {
+        // An unknown or empty prefix, or a prefix with nothing after it.
+        Some((prefix, rest)) => {
+            let prefixes = CSV_PREFIXES.map(|p| p.trim_end_matches(':'));
+            crate::diag::did_you_mean(prefix, prefixes)
+                .map(|p| format!("did you mean `{p}:{}`?", rest.trim()))
+                .filter(|_| !rest.trim().is_empty())
+        }
+        None => {
+            crate::diag::did_you_mean(name, CSV_COLUMNS).map(|c| format!("did you mean `{c}`?"))
+        }
+    };
+    let help = suggestion.unwrap_or_else(|| {
+        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
+    });
+    format!("unknown column `{name}` (column {number}): {help}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,6 +592,34 @@ mod tests {
         assert!(err.contains("unknown field `unsubscibed`"), "{err}");
     }
 
+    /// Issue 10 item 6: each `consent:` column looked its purpose up in a
+    /// list, so 50,000 columns took seconds; the header is read in one pass.
+    #[test]
+    fn csv_header_with_50000_consent_columns_is_linear() {
+        let mut columns = vec!["id".to_string(), "attr:x".to_string()];
+        for n in 0..25_000 {
+            columns.push(format!("consent:p{n}"));
+            columns.push(format!("withdrawn:p{n}"));
+        }
+        let headers = csv::StringRecord::from(columns.clone());
+        let layout = CsvLayout::new(&headers).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(layout.consents.len(), 25_000);
+        let mut cells = vec![String::new(); columns.len()];
+        cells[0] = "r1".into();
+        cells[2] = "2026-06-01".into();
+        let row = csv::StringRecord::from(cells);
+        let r = layout.recipient(&row).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.consents.len(), 1);
+        assert_eq!(r.consents[0].0, "p0");
+        // A duplicate far down the header is found too.
+        columns.push("withdrawn:p24999".into());
+        let err = CsvLayout::new(&csv::StringRecord::from(columns)).err();
+        assert_eq!(
+            err.as_deref(),
+            Some("column `withdrawn:p24999` is named twice (columns 50002 and 50003); a column may appear only once")
+        );
+    }
+
     #[test]
     fn csv_columns_map_to_the_record() {
         let headers = csv::StringRecord::from(vec![
@@ -391,7 +627,7 @@ mod tests {
             "age",
             "consent:email_marketing",
             "unsubscribed",
-            "city",
+            "attr:city",
         ]);
         let layout = CsvLayout::new(&headers).unwrap_or_else(|e| panic!("{e}"));
         let row = csv::StringRecord::from(vec!["r9", "41", "2026-02-01", "yes", "Lyon"]);

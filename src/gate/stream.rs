@@ -6,6 +6,7 @@
 //! JSON, wrong types, unknown time zone, …) is suppressed with its line
 //! number, or stops the run with [`OnBadRecord::Fail`].
 
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 
 use jiff::Timestamp;
@@ -13,6 +14,9 @@ use serde::Serialize;
 
 use super::recipient::CsvLayout;
 use super::{BadRecord, Decision, GatePlan, History, Prepared, Reason};
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// Input format of the recipient stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,7 +250,13 @@ pub fn run(
                     break;
                 }
                 line += 1;
-                let prepared = match std::str::from_utf8(&buffer) {
+                // A byte order mark starts the first line of files saved
+                // by some editors; CSV drops it, and so does JSON Lines.
+                let bytes = match buffer.strip_prefix(BOM) {
+                    Some(rest) if line == 1 => rest,
+                    _ => &buffer[..],
+                };
+                let prepared = match std::str::from_utf8(bytes) {
                     Ok(text) if text.trim().is_empty() => continue,
                     Ok(text) => plan.prepare_json(text.trim()),
                     Err(_) => Err(BadRecord::unread("the line is not valid UTF-8".into())),
@@ -255,7 +265,9 @@ pub fn run(
             }
         }
         InputFormat::Csv => {
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+            // Row lengths are checked by the layout, so that a short or
+            // long row is reported with its id.
+            let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
             let headers = reader
                 .headers()
                 .map_err(|e| StreamError::Header(e.to_string()))?
@@ -268,16 +280,18 @@ pub fn run(
                 match reader.read_record(&mut row) {
                     Ok(false) => break,
                     Ok(true) => {
-                        let prepared =
-                            layout
-                                .recipient(&row)
-                                .map_err(BadRecord::unread)
-                                .and_then(|r| {
-                                    plan.prepare(&r).map_err(|error| BadRecord {
-                                        id: Some(r.id.clone()),
-                                        error,
-                                    })
-                                });
+                        let prepared = layout
+                            .recipient(&row)
+                            .map_err(|error| BadRecord {
+                                id: layout.id_of(&row).map(Cow::Borrowed),
+                                error,
+                            })
+                            .and_then(|r| {
+                                plan.prepare(&r).map_err(|error| BadRecord {
+                                    id: Some(r.id.clone()),
+                                    error,
+                                })
+                            });
                         handle(line, prepared, &mut summary)?
                     }
                     Err(e) => {
