@@ -529,6 +529,25 @@ fn dash_reads_standard_input() {
     assert!(out.stdout.contains("<stdin>"), "{}", out.stdout);
 }
 
+/// A campaign line past column 65,535 made miette panic (exit 101); a 10 MB
+/// value was echoed whole. Both render a bounded window now.
+#[test]
+fn diagnostic_past_column_65535_does_not_panic() {
+    let mut cmd = check(&["-"]);
+    cmd.write_stdin(format!("{{{}bogus: 1}}\n", " ".repeat(65_600)));
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("<stdin>:1:65602]"), "{}", out.stdout);
+    assert!(out.stdout.len() < 3_000, "{}", out.stdout);
+
+    let mut cmd = check(&["-"]);
+    cmd.write_stdin(format!("id: x\nname: {}: 1\n", "a".repeat(10_000_000)));
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stdout.contains("<stdin>:2:10000007]"), "{}", out.stdout);
+    assert!(out.stdout.len() < 3_000, "{}", out.stdout);
+}
+
 /// The calendar: the three campaigns mail the same segment within five
 /// days. Each alone is under the cap (see the fixture table); checked
 /// together, each of them is reported.
