@@ -656,6 +656,60 @@ fn missing_input_is_reported_in_every_format() {
     );
 }
 
+/// The default human output is compact: no "rule defined here" block
+/// quoting the policy (only with --verbose), skipped rules on one line, a
+/// blank line between findings, no trailing spaces, no repeated attribute.
+#[test]
+fn human_output_is_compact() {
+    let file = "tests/fixtures/campaigns/targeting_special_category.yaml";
+    let out = run(check(&[file]));
+    assert_eq!(out.code, 1);
+    assert!(!out.stdout.contains("rule defined here"), "{}", out.stdout);
+    assert!(!out.stdout.contains("policies/"), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().all(|l| l == l.trim_end()),
+        "{:?}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(")\n\ngdpr_art9_1_special_category_targeting\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("personalised on `religion`, which is sensitive data.\n"),
+        "{}",
+        out.stdout
+    );
+    let skipped: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("baseline_proxy_targeting"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [format!(
+            "skipped in {file}: 1 rule (baseline_proxy_targeting: prerequisite \
+             `baseline_special_category_targeting` failed)"
+        )],
+    );
+    let verbose = run(check(&[file, "--verbose"]));
+    assert_eq!(verbose.code, 1);
+    assert!(
+        verbose.stdout.contains("rule defined here"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose.stdout.contains("policies/baseline.scruple:25:6"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(verbose.stdout.lines().all(|l| l == l.trim_end()));
+}
+
 /// The calendar: the three campaigns mail the same segment within five
 /// days. Each alone is under the cap (see the fixture table); checked
 /// together, each of them is reported.
