@@ -2,7 +2,6 @@
 //! policy, and decide the exit code. Renderers in [`crate::render`] format the
 //! resulting [`CheckRun`].
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::campaign::{self, Campaign};
@@ -10,7 +9,9 @@ use crate::compile::Policy;
 use crate::config::Config;
 use crate::diag::Diag;
 use crate::eval::{self, CampaignReport, Options};
-use crate::source::{Source, SourceFile};
+use crate::source::{
+    read_capped, too_large, ReadError, Source, SourceFile, DEFAULT_MAX_INPUT_BYTES,
+};
 
 /// Exit code: everything passed.
 pub const EXIT_CLEAN: u8 = 0;
@@ -54,24 +55,35 @@ impl CheckRun {
 
 /// Expands the command-line arguments into campaign sources: files as given,
 /// directories searched for `*.yaml`/`*.yml`, glob patterns, and `-` for
-/// standard input (read once).
+/// standard input (read once); each input at most
+/// [`DEFAULT_MAX_INPUT_BYTES`].
 pub fn read_inputs(args: &[String]) -> (Vec<Source>, Vec<InvalidInput>, Vec<Diag>) {
+    read_inputs_with(args, DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// [`read_inputs`] with inputs over `max_bytes` refused unread.
+pub fn read_inputs_with(
+    args: &[String],
+    max_bytes: u64,
+) -> (Vec<Source>, Vec<InvalidInput>, Vec<Diag>) {
     let mut sources = Vec::new();
     let mut invalid = Vec::new();
     let mut usage = Vec::new();
     let mut paths: Vec<PathBuf> = Vec::new();
     for arg in args {
         if arg == "-" {
-            let mut text = String::new();
-            match std::io::stdin().read_to_string(&mut text) {
-                Ok(_) => sources.push(SourceFile::new("<stdin>", text)),
+            let name = "<stdin>".to_string();
+            match read_capped(std::io::stdin().lock(), max_bytes) {
+                Ok(bytes) => match utf8(&name, bytes) {
+                    Ok(text) => sources.push(SourceFile::new(name, text)),
+                    Err(diag) => invalid.push(InvalidInput {
+                        name,
+                        diags: vec![*diag],
+                    }),
+                },
                 Err(err) => invalid.push(InvalidInput {
-                    name: "<stdin>".into(),
-                    diags: vec![Diag::error(
-                        "scruple::input::unreadable",
-                        format!("cannot read standard input: {err}"),
-                    )
-                    .with_help("campaigns are UTF-8 YAML text")],
+                    diags: vec![read_error(&name, err, max_bytes)],
+                    name,
                 }),
             }
             continue;
@@ -121,46 +133,67 @@ pub fn read_inputs(args: &[String]) -> (Vec<Source>, Vec<InvalidInput>, Vec<Diag
                 ),
             }
         } else {
-            usage.push(
-                Diag::error(
+            // A named input that cannot be read is an invalid input like an
+            // unreadable file, so every format lists and counts it.
+            invalid.push(InvalidInput {
+                name: arg.clone(),
+                diags: vec![Diag::error(
                     "scruple::input::not_found",
                     format!("`{arg}` does not exist"),
                 )
                 .with_help(
                     "pass campaign files, directories or glob patterns; `-` reads standard input",
-                ),
-            );
+                )],
+            });
         }
     }
     for path in paths {
         let name = path.display().to_string();
         let name = name.strip_prefix("./").unwrap_or(&name).to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
+        let read = std::fs::File::open(&path)
+            .map_err(ReadError::Io)
+            .and_then(|file| read_capped(file, max_bytes));
+        match read {
+            Ok(bytes) => match utf8(&name, bytes) {
                 Ok(text) => sources.push(SourceFile::new(name, text)),
-                Err(err) => invalid.push(InvalidInput {
-                    diags: vec![Diag::error(
-                        "scruple::campaign::encoding",
-                        format!(
-                            "`{name}` is not valid UTF-8 (first bad byte at offset {})",
-                            err.utf8_error().valid_up_to()
-                        ),
-                    )
-                    .with_help("save the campaign as UTF-8 text")],
+                Err(diag) => invalid.push(InvalidInput {
                     name,
+                    diags: vec![*diag],
                 }),
             },
             Err(err) => invalid.push(InvalidInput {
-                diags: vec![Diag::error(
-                    "scruple::input::unreadable",
-                    format!("cannot read `{name}`: {err}"),
-                )
-                .with_help("check the path and its permissions")],
+                diags: vec![read_error(&name, err, max_bytes)],
                 name,
             }),
         }
     }
     (sources, invalid, usage)
+}
+
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Box<Diag>> {
+    String::from_utf8(bytes).map_err(|err| {
+        Box::new(
+            Diag::error(
+                "scruple::campaign::encoding",
+                format!(
+                    "`{name}` is not valid UTF-8 (first bad byte at offset {})",
+                    err.utf8_error().valid_up_to()
+                ),
+            )
+            .with_help("save the campaign as UTF-8 text"),
+        )
+    })
+}
+
+fn read_error(name: &str, err: ReadError, max_bytes: u64) -> Diag {
+    match err {
+        ReadError::TooLarge => too_large(name, max_bytes),
+        ReadError::Io(err) => Diag::error(
+            "scruple::input::unreadable",
+            format!("cannot read `{name}`: {err}"),
+        )
+        .with_help("check the path and its permissions"),
+    }
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -215,6 +248,13 @@ pub fn campaign_args(named: &[String], config: Option<&Config>) -> Vec<String> {
     }
 }
 
+/// The most bytes read from one input: `--max-input-bytes`, else
+/// `max_input_bytes` in `scruple.toml`, else [`DEFAULT_MAX_INPUT_BYTES`].
+pub fn max_input_bytes(flag: Option<u64>, config: Option<&Config>) -> u64 {
+    flag.or(config.and_then(|c| c.max_input_bytes))
+        .unwrap_or(DEFAULT_MAX_INPUT_BYTES)
+}
+
 /// Whether warnings fail the run: `--deny-warnings`, or `deny_warnings` in
 /// `scruple.toml`.
 pub fn deny_warnings(flag: bool, config: Option<&Config>) -> bool {
@@ -229,7 +269,17 @@ pub fn check_args(
     campaigns: &[String],
     options: Options,
 ) -> (CheckRun, Vec<Campaign>) {
-    let (sources, invalid, usage) = read_inputs(campaigns);
+    check_args_with(policy, campaigns, options, DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// [`check_args`] with inputs over `max_bytes` refused unread.
+pub fn check_args_with(
+    policy: &Policy,
+    campaigns: &[String],
+    options: Options,
+    max_bytes: u64,
+) -> (CheckRun, Vec<Campaign>) {
+    let (sources, invalid, usage) = read_inputs_with(campaigns, max_bytes);
     let (mut run, loaded) = run_keeping(policy, sources, options);
     run.invalid.splice(0..0, invalid);
     run.usage = usage;

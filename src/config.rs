@@ -47,6 +47,7 @@ struct RawCheck {
     format: Option<Spanned<String>>,
     #[serde(default)]
     deny_warnings: bool,
+    max_input_bytes: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -88,6 +89,8 @@ pub struct Config {
     pub format: Option<String>,
     /// Default for `--deny-warnings`.
     pub deny_warnings: bool,
+    /// Default for `--max-input-bytes`.
+    pub max_input_bytes: Option<u64>,
     /// Rule overrides.
     pub rules: Vec<RuleOverride>,
 }
@@ -224,6 +227,7 @@ pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
             .collect(),
         format: raw.check.format.map(|f| f.into_inner()),
         deny_warnings: raw.check.deny_warnings,
+        max_input_bytes: raw.check.max_input_bytes,
         rules,
     })
 }

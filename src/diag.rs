@@ -6,9 +6,14 @@
 //! labels in other files become related diagnostics, so each snippet is shown
 //! with its own file name.
 
+pub mod excerpt;
+
+use std::borrow::Cow;
 use std::fmt;
 
-use miette::{LabeledSpan, MietteDiagnostic, NamedSource};
+use miette::{LabeledSpan, MietteDiagnostic};
+
+use excerpt::Excerpt;
 
 use crate::source::{Source, Span};
 
@@ -140,14 +145,14 @@ impl Diag {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         };
-        let mut help = self.help.clone().unwrap_or_default();
+        let mut help = clip(self.help.as_deref().unwrap_or_default()).into_owned();
         for note in &self.notes {
             if !help.is_empty() {
                 help.push('\n');
             }
-            help.push_str(note);
+            help.push_str(&clip(note));
         }
-        let mut main = MietteDiagnostic::new(self.message.clone())
+        let mut main = MietteDiagnostic::new(clip(&self.message))
             .with_code(self.code.clone())
             .with_severity(severity);
         if !help.is_empty() {
@@ -157,54 +162,71 @@ impl Diag {
             return miette::Report::new(main);
         };
         let primary_source = first.source.clone();
-        let mut others: Vec<(Source, Vec<&Label>)> = Vec::new();
+        let mut others: Vec<(Source, Vec<(&Label, bool)>)> = Vec::new();
         let mut own = Vec::new();
         for (i, label) in self.labels.iter().enumerate() {
             if std::sync::Arc::ptr_eq(&label.source, &primary_source) {
-                own.push(to_labeled(label, i == 0));
+                own.push((label, i == 0));
             } else if let Some(group) = others
                 .iter_mut()
                 .find(|(s, _)| std::sync::Arc::ptr_eq(s, &label.source))
             {
-                group.1.push(label);
+                group.1.push((label, false));
             } else {
-                others.push((label.source.clone(), vec![label]));
+                others.push((label.source.clone(), vec![(label, false)]));
             }
         }
+        let (excerpt, own) = excerpt_of(&primary_source, &own);
         main = main.with_labels(own);
         let related: Vec<miette::Report> = others
             .into_iter()
             .map(|(source, labels)| {
-                let title = labels.first().map(|l| l.text.clone()).unwrap_or_default();
-                let diag = MietteDiagnostic::new(title)
+                let title = labels.first().map(|(l, _)| clip(&l.text).into_owned());
+                let (excerpt, labels) = excerpt_of(&source, &labels);
+                let diag = MietteDiagnostic::new(title.unwrap_or_default())
                     .with_severity(miette::Severity::Advice)
-                    .with_labels(labels.iter().map(|l| to_labeled(l, false)));
-                miette::Report::new(diag).with_source_code(named(&source))
+                    .with_labels(labels);
+                miette::Report::new(diag).with_source_code(excerpt)
             })
             .collect();
         let report = miette::Report::new(WithRelated {
             inner: main,
             related,
         });
-        report.with_source_code(named(&primary_source))
+        report.with_source_code(excerpt)
     }
 }
 
-fn to_labeled(label: &Label, primary: bool) -> LabeledSpan {
-    let text = if label.text.is_empty() {
-        None
-    } else {
-        Some(label.text.clone())
-    };
-    if primary {
-        LabeledSpan::new_primary_with_span(text, label.span)
-    } else {
-        LabeledSpan::new_with_span(text, label.span)
+/// The most characters of a message, label, help or note rendered: texts
+/// quote user values, which may be megabytes long.
+pub const MAX_TEXT: usize = 1000;
+
+/// `text` cut to [`MAX_TEXT`] characters, `…` where cut.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(MAX_TEXT) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
     }
 }
 
-fn named(source: &Source) -> NamedSource<std::sync::Arc<str>> {
-    NamedSource::new(source.name.clone(), source.text.clone()).with_language("text")
+/// The bounded excerpt of `source` showing `labels` (the first one primary
+/// when `primary`), and the labels moved onto it.
+fn excerpt_of(source: &Source, labels: &[(&Label, bool)]) -> (Excerpt, Vec<LabeledSpan>) {
+    let spans: Vec<Span> = labels.iter().map(|(l, _)| l.span).collect();
+    let (excerpt, moved) = Excerpt::new(&source.name, &source.text, &spans);
+    let labeled = labels
+        .iter()
+        .zip(moved)
+        .map(|((label, primary), span)| {
+            let text = (!label.text.is_empty()).then(|| clip(&label.text).into_owned());
+            if *primary {
+                LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                LabeledSpan::new_with_span(text, span)
+            }
+        })
+        .collect();
+    (excerpt, labeled)
 }
 
 /// A miette diagnostic plus related reports (miette's own `MietteDiagnostic`
@@ -267,7 +289,8 @@ where
 }
 
 /// Renders diagnostics as miette's graphical output, without colour when
-/// `color` is false, at the given width.
+/// `color` is false, at the given width: a blank line between diagnostics,
+/// no trailing spaces, and each source shown as a bounded [`Excerpt`].
 pub fn render_human(diags: &[Diag], color: bool, width: usize) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -278,11 +301,45 @@ pub fn render_human(diags: &[Diag], color: bool, width: usize) -> String {
         .with_width(width)
         .with_links(false);
     let mut out = String::new();
-    for diag in diags {
+    for (i, diag) in diags.iter().enumerate() {
         let report = diag.to_report();
+        let mut one = String::new();
         // Writing to a String cannot fail.
-        let _ = handler.render_report(&mut out, report.as_ref());
+        let _ = handler.render_report(&mut one, report.as_ref());
+        if i > 0 {
+            out.push('\n');
+        }
+        for line in one.trim_end().lines() {
+            out.push_str(&trim_line_end(line));
+            out.push('\n');
+        }
     }
+    out
+}
+
+/// A line without trailing whitespace, also before trailing colour codes
+/// (miette pads empty snippet lines and its "Advice: " heading).
+fn trim_line_end(line: &str) -> String {
+    let mut body = line.trim_end();
+    let mut codes = Vec::new();
+    // Peel trailing SGR sequences (`ESC [ digits;… m`) off, trim what is
+    // before them, put them back.
+    while let Some(esc) = body.rfind('\x1b') {
+        let seq = &body[esc..];
+        let is_sgr = seq.len() >= 3
+            && seq.starts_with("\x1b[")
+            && seq.ends_with('m')
+            && seq[2..seq.len() - 1]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b';');
+        if !is_sgr {
+            break;
+        }
+        codes.push(seq);
+        body = body[..esc].trim_end();
+    }
+    let mut out = body.to_string();
+    out.extend(codes.into_iter().rev());
     out
 }
 
@@ -299,5 +356,93 @@ mod tests {
         );
         assert_eq!(did_you_mean("proxy", names), Some("proxies"));
         assert_eq!(did_you_mean("weather", names), None);
+    }
+
+    use crate::source::SourceFile;
+
+    fn one(text: String, span: Span, label: &str) -> String {
+        let source = SourceFile::new("t.yaml", text);
+        let diag = Diag::error("scruple::test", "something").with_label(&source, span, label);
+        render_human(&[diag], false, 100)
+    }
+
+    #[test]
+    fn diagnostic_past_column_65535_renders() {
+        // miette's handler panics on columns past u16::MAX.
+        let text = format!("{{{}bogus: 1}}\n", " ".repeat(65_600));
+        let out = one(text, Span::new(65_601, 65_606), "unknown key");
+        assert!(out.contains("[t.yaml:1:65602]"), "{out}");
+        assert!(out.contains("…") && out.contains("bogus: 1}"), "{out}");
+        assert!(out.len() < 1_000, "{} bytes:\n{out}", out.len());
+    }
+
+    #[test]
+    fn diagnostic_on_a_10_mb_line_is_bounded() {
+        let value = "é".repeat(5_000_000);
+        let text = format!("id: x\nname: {value}\nowner: y\n");
+        let start = text.find("name").unwrap_or_default();
+        let out = one(text.clone(), Span::new(start, text.len() - 10), &value);
+        assert!(out.len() < 6_000, "{} bytes", out.len());
+        assert!(out.contains("[t.yaml:2:1]"), "{out}");
+        assert!(out.lines().all(|l| l == l.trim_end()), "{out}");
+        // The label text quoting the value is cut as well.
+        assert!(out.contains("éé…"), "{out}");
+    }
+
+    #[test]
+    fn column_counts_characters_after_a_cut() {
+        let text = format!("{}bad\n", "ü".repeat(1000));
+        let out = one(text, Span::new(2000, 2003), "here");
+        assert!(out.contains("[t.yaml:1:1001]"), "{out}");
+        assert!(out.contains("…üü"), "{out}");
+    }
+
+    #[test]
+    fn long_multi_line_span_is_cut() {
+        let text: String = (0..100_000).map(|i| format!("line {i}\n")).collect();
+        let out = one(text.clone(), Span::new(0, text.len()), "all of it");
+        assert!(out.lines().count() < 20, "{out}");
+        assert!(out.contains("[t.yaml:1:1]"), "{out}");
+    }
+
+    #[test]
+    fn labels_far_apart_are_separate_snippets() {
+        let text: String = (0..10_000).map(|i| format!("line {i}\r\n")).collect();
+        let source = SourceFile::new("t.yaml", text.clone());
+        let at = |n: usize| {
+            let s = text.find(&format!("line {n}\r")).unwrap_or_default();
+            Span::new(s, s + 4)
+        };
+        let diag = Diag::error("scruple::test", "two")
+            .with_label(&source, at(3), "first")
+            .with_label(&source, at(9_000), "second");
+        let out = render_human(&[diag], false, 100);
+        assert!(out.contains("[t.yaml:4:1]"), "{out}");
+        assert!(out.contains("[t.yaml:9001:1]"), "{out}");
+        assert!(out.contains("9000 │ line 8999"), "{out}");
+        assert!(!out.contains("line 100\n") && !out.contains('\r'), "{out}");
+        assert!(out.lines().count() < 25, "{out}");
+    }
+
+    #[test]
+    fn a_span_past_the_end_renders() {
+        let out = one("short".into(), Span::new(3, 900), "past the end");
+        assert!(out.contains("[t.yaml:1:4]"), "{out}");
+        // An empty file has no line to show; the location still is.
+        let out = one(String::new(), Span::new(0, 0), "empty file");
+        assert!(out.contains("[t.yaml:1:1]"), "{out}");
+    }
+
+    #[test]
+    fn findings_are_separated_and_lines_unpadded() {
+        let source = SourceFile::new("t.yaml", "a: 1\n\nb: 2\n");
+        let d = |s, e| Diag::error("scruple::test", "x").with_label(&source, Span::new(s, e), "");
+        let out = render_human(&[d(0, 1), d(6, 7)], false, 100);
+        assert!(out.contains("╰────\n\nscruple::test"), "{out}");
+        assert!(out.lines().all(|l| l == l.trim_end()), "{out:?}");
+        assert_eq!(
+            trim_line_end("ab  \x1b[0m  \x1b[1;2m "),
+            "ab\x1b[0m\x1b[1;2m"
+        );
     }
 }

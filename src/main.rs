@@ -290,6 +290,13 @@ struct CheckArgs {
     /// Evaluate as of this time (RFC 3339, e.g. 2026-11-23T10:00:00Z) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<jiff::Timestamp>,
+    /// Refuse campaign and policy inputs larger than this (default 16 MiB,
+    /// or `[check] max_input_bytes` of scruple.toml).
+    #[arg(long, value_name = "BYTES")]
+    max_input_bytes: Option<u64>,
+    /// Also show where in the policy each rule that fired is defined.
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -458,13 +465,14 @@ fn cmd_check(args: &CheckArgs) -> u8 {
         paths: args.policy.paths.clone(),
         packs: args.policy.packs.clone(),
     };
-    let (policy, diags) = compile_policy(&policy_args);
+    let config = project();
+    let max_bytes = scruple::check::max_input_bytes(args.max_input_bytes, config);
+    let (policy, diags) = compile_policy_capped(&policy_args, max_bytes);
     eprint_diags(&diags);
     let Some(policy) = policy else {
         eprintln!("error: the policy has errors; fix them before checking campaigns (see `scruple compile`)");
         return 2;
     };
-    let config = project();
     let deny_warnings = scruple::check::deny_warnings(args.deny_warnings, config);
     let campaigns = scruple::check::campaign_args(&args.campaigns, config);
     if campaigns.is_empty() {
@@ -482,12 +490,17 @@ fn cmd_check(args: &CheckArgs) -> u8 {
     let options = scruple::eval::Options {
         now: args.at.unwrap_or_else(jiff::Timestamp::now),
     };
-    let (run, _) = scruple::check::check_args(&policy, &campaigns, options);
+    let (run, _) = scruple::check::check_args_with(&policy, &campaigns, options, max_bytes);
     let text = match format {
         OutputFormat::Human => {
             let color = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            scruple::render::human(&run, color, terminal_width(), deny_warnings)
+            let style = scruple::render::HumanStyle {
+                color,
+                width: terminal_width(),
+                verbose: args.verbose,
+            };
+            scruple::render::human(&run, style, deny_warnings)
         }
         OutputFormat::Json => scruple::render::json::render(&run, &policy, deny_warnings),
         OutputFormat::Sarif => scruple::render::sarif::render(&run, &policy),
@@ -595,7 +608,14 @@ fn inputs(args: &PolicyArgs) -> Inputs {
 
 /// Compiles the policy and applies scruple.toml's rule overrides.
 fn compile_policy(args: &PolicyArgs) -> (Option<Policy>, Vec<Diag>) {
-    let (mut policy, mut diags) = compile::compile(inputs(args));
+    compile_policy_capped(args, scruple::check::max_input_bytes(None, project()))
+}
+
+/// [`compile_policy`] refusing policy files over `max_bytes`.
+fn compile_policy_capped(args: &PolicyArgs, max_bytes: u64) -> (Option<Policy>, Vec<Diag>) {
+    let mut inputs = inputs(args);
+    inputs.set_max_input_bytes(max_bytes);
+    let (mut policy, mut diags) = compile::compile(inputs);
     if let (Some(p), Some(config)) = (policy.as_mut(), project()) {
         diags.extend(config.apply(p));
         if diags.iter().any(Diag::is_error) {

@@ -5,7 +5,47 @@
 //! diagnostics are built from spans, never by searching the text again.
 
 use std::fmt;
+use std::io::Read;
 use std::sync::Arc;
+
+use crate::diag::Diag;
+
+/// The largest campaign or policy input read by default: 16 MiB
+/// (`--max-input-bytes`, or `max_input_bytes` in `scruple.toml`).
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why an input was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// It holds more than the cap.
+    TooLarge,
+    /// The read failed.
+    Io(std::io::Error),
+}
+
+/// Reads everything up to `cap` bytes; an input holding more is refused
+/// after reading `cap + 1` bytes, never whole (`check -` on `/dev/zero`).
+pub fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > cap {
+        Err(ReadError::TooLarge)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// The diagnostic for an input over the cap.
+pub fn too_large(name: &str, cap: u64) -> Diag {
+    Diag::error(
+        "scruple::input::too_large",
+        format!("`{name}` is larger than {cap} bytes, the most scruple reads from one input"),
+    )
+    .with_help("split it, or raise the limit with `--max-input-bytes` or `max_input_bytes` under `[check]` in scruple.toml")
+}
 
 /// A named piece of source text (a policy file, a campaign, stdin).
 #[derive(Debug, PartialEq, Eq)]

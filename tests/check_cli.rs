@@ -529,6 +529,187 @@ fn dash_reads_standard_input() {
     assert!(out.stdout.contains("<stdin>"), "{}", out.stdout);
 }
 
+/// A campaign line past column 65,535 made miette panic (exit 101); a 10 MB
+/// value was echoed whole. Both render a bounded window now.
+#[test]
+fn diagnostic_past_column_65535_does_not_panic() {
+    let mut cmd = check(&["-"]);
+    cmd.write_stdin(format!("{{{}bogus: 1}}\n", " ".repeat(65_600)));
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("<stdin>:1:65602]"), "{}", out.stdout);
+    assert!(out.stdout.len() < 3_000, "{}", out.stdout);
+
+    let mut cmd = check(&["-"]);
+    cmd.write_stdin(format!("id: x\nname: {}: 1\n", "a".repeat(10_000_000)));
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(out.stdout.contains("<stdin>:2:10000007]"), "{}", out.stdout);
+    assert!(out.stdout.len() < 3_000, "{}", out.stdout);
+}
+
+/// A stale waiver is printed as a warning, so the summary counts it as one
+/// (it said `0 warnings`), in every format.
+#[test]
+fn stale_waiver_warning_is_counted() {
+    let mut text = std::fs::read_to_string(crate_path("tests/fixtures/campaigns/clean_eu.yaml"))
+        .expect("fixture");
+    text.push_str(
+        "waivers:\n  - rule: gdpr_art8_digital_age_of_consent\n    justification: \"x\"\n    \
+         approver: \"dpo@example.com\"\n    reference: \"T-1\"\n    expires: 2027-06-30\n",
+    );
+    let mut cmd = check(&["-"]);
+    cmd.write_stdin(text.clone());
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("scruple::waiver::stale"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("1 campaign checked: 1 passed, 0 failed (0 errors, 1 warning)\n"),
+        "{}",
+        out.stdout
+    );
+    let mut cmd = check(&["-", "--format", "json"]);
+    cmd.write_stdin(text);
+    let doc = parse_json(&run(cmd).stdout);
+    assert_eq!(doc["summary"]["warnings"], 1, "{doc}");
+}
+
+/// An input over the cap is refused with a coded error (exit 2) after
+/// reading one byte past it: `check -` on an endless stream stops.
+#[test]
+fn input_over_the_size_cap_is_input_error() {
+    let mut cmd = check(&["-", "--max-input-bytes", "100000", "--format", "json"]);
+    cmd.write_stdin(vec![b' '; 50_000_000]);
+    let out = run(cmd);
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    let doc = parse_json(&out.stdout);
+    assert_eq!(doc["summary"]["invalid"], 1);
+    let diag = &doc["campaigns"][0]["diagnostics"][0];
+    assert_eq!(diag["code"], "scruple::input::too_large", "{doc}");
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, "id: x\n".repeat(30_000)).expect("written");
+    let out = run(check(&[
+        big.to_str().expect("UTF-8 path"),
+        "--max-input-bytes",
+        "100000",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("scruple::input::too_large"),
+        "{}",
+        out.stdout
+    );
+
+    // Policy files too, with the `scruple::load::` code of input errors.
+    let policy = dir.path().join("p.scruple");
+    std::fs::write(&policy, format!("# {}\n", "x".repeat(200_000))).expect("written");
+    let out = run(check(&[
+        "tests/fixtures/campaigns/clean_eu.yaml",
+        "--policy",
+        policy.to_str().expect("UTF-8 path"),
+        "--max-input-bytes",
+        "100000",
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("scruple::load::too_large"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A campaign argument that does not exist is an unreadable input in every
+/// format: JSON listed it nowhere (`"campaigns": []`, `"invalid": 0`).
+#[test]
+fn missing_input_is_reported_in_every_format() {
+    let out = run(check(&["nosuch.yaml", "--format", "json"]));
+    assert_eq!(out.code, 2);
+    let doc = parse_json(&out.stdout);
+    assert_eq!(doc["summary"]["invalid"], 1, "{doc}");
+    let input = &doc["campaigns"][0];
+    assert_eq!(input["file"], "nosuch.yaml");
+    assert_eq!(input["verdict"], "invalid");
+    assert_eq!(input["diagnostics"][0]["code"], "scruple::input::not_found");
+    for format in ["human", "sarif", "github"] {
+        let out = run(check(&["nosuch.yaml", "--format", format]));
+        assert_eq!(out.code, 2, "{format}");
+        assert!(
+            out.stdout.contains("nosuch.yaml"),
+            "{format}: {}",
+            out.stdout
+        );
+    }
+    // Argument problems (a glob matching nothing) are in the document too.
+    let out = run(check(&["nosuch/*.yaml", "--format", "json"]));
+    assert_eq!(out.code, 2);
+    let doc = parse_json(&out.stdout);
+    assert_eq!(
+        doc["errors"][0]["code"], "scruple::input::no_match",
+        "{doc}"
+    );
+}
+
+/// The default human output is compact: no "rule defined here" block
+/// quoting the policy (only with --verbose), skipped rules on one line, a
+/// blank line between findings, no trailing spaces, no repeated attribute.
+#[test]
+fn human_output_is_compact() {
+    let file = "tests/fixtures/campaigns/targeting_special_category.yaml";
+    let out = run(check(&[file]));
+    assert_eq!(out.code, 1);
+    assert!(!out.stdout.contains("rule defined here"), "{}", out.stdout);
+    assert!(!out.stdout.contains("policies/"), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().all(|l| l == l.trim_end()),
+        "{:?}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(")\n\ngdpr_art9_1_special_category_targeting\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("personalised on `religion`, which is sensitive data.\n"),
+        "{}",
+        out.stdout
+    );
+    let skipped: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("baseline_proxy_targeting"))
+        .collect();
+    assert_eq!(
+        skipped,
+        [format!(
+            "skipped in {file}: 1 rule (baseline_proxy_targeting: prerequisite \
+             `baseline_special_category_targeting` failed)"
+        )],
+    );
+    let verbose = run(check(&[file, "--verbose"]));
+    assert_eq!(verbose.code, 1);
+    assert!(
+        verbose.stdout.contains("rule defined here"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(
+        verbose.stdout.contains("policies/baseline.scruple:25:6"),
+        "{}",
+        verbose.stdout
+    );
+    assert!(verbose.stdout.lines().all(|l| l == l.trim_end()));
+}
+
 /// The calendar: the three campaigns mail the same segment within five
 /// days. Each alone is under the cap (see the fixture table); checked
 /// together, each of them is reported.

@@ -604,3 +604,23 @@ fn valid_fixtures_compile_cleanly() {
     let policy = policy.expect("compiles");
     assert_eq!(policy.files.len(), 4, "three roots and one import");
 }
+
+/// A syntax error past column 65,535 (miette's widths are `u16`) renders as
+/// a bounded window with the real line and column, instead of panicking.
+#[test]
+fn diagnostic_past_column_65535_does_not_panic() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("wide.scruple");
+    std::fs::write(&path, format!("{}bogus\n", " ".repeat(65_600))).expect("written");
+    let mut inputs = Inputs::default();
+    inputs.add_path(&path);
+    let (policy, diags) = compile(inputs);
+    assert!(policy.is_none());
+    let rendered = render_human(&diags, false, 100);
+    assert!(rendered.contains("wide.scruple:1:65601]"), "{rendered}");
+    assert!(
+        rendered.contains("…") && rendered.contains("bogus"),
+        "{rendered}"
+    );
+    assert!(rendered.len() < 2_000, "{rendered}");
+}

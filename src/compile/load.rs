@@ -6,7 +6,9 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{Diag, Label};
-use crate::source::{Source, SourceFile, Span};
+use crate::source::{
+    read_capped, too_large, ReadError, Source, SourceFile, Span, DEFAULT_MAX_INPUT_BYTES,
+};
 use crate::syntax::ast::{Item, PolicyFile};
 use crate::syntax::parse;
 
@@ -76,9 +78,16 @@ pub struct Loaded {
 pub struct Inputs {
     roots: Vec<(Origin, String)>,
     diags: Vec<Diag>,
+    /// Files over this many bytes are refused unread (default 16 MiB).
+    max_bytes: Option<u64>,
 }
 
 impl Inputs {
+    /// Refuses policy files over `max_bytes` without reading them whole.
+    pub fn set_max_input_bytes(&mut self, max_bytes: u64) {
+        self.max_bytes = Some(max_bytes);
+    }
+
     /// Adds a file or a directory (every `*.scruple` below it) from disk.
     pub fn add_path(&mut self, path: &Path) {
         if path.is_dir() {
@@ -152,6 +161,7 @@ impl Inputs {
 
     /// Reads and parses every input and everything it imports.
     pub fn load(self) -> Loaded {
+        let max_bytes = self.max_bytes.unwrap_or(DEFAULT_MAX_INPUT_BYTES);
         let mut loaded = Loaded {
             files: Vec::new(),
             diags: self.diags,
@@ -170,7 +180,7 @@ impl Inputs {
                 loaded.files[i].root |= root;
                 continue;
             }
-            let Some(source) = read(&origin, &logical, root, &mut loaded.diags) else {
+            let Some(source) = read(&origin, &logical, root, max_bytes, &mut loaded.diags) else {
                 continue;
             };
             let (ast, diags) = parse(&source);
@@ -324,7 +334,13 @@ fn resolve_import(origin: &Origin, importer: &str, written: &str) -> Result<Stri
     Ok(logical)
 }
 
-fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Option<Source> {
+fn read(
+    origin: &Origin,
+    logical: &str,
+    root: bool,
+    max_bytes: u64,
+    diags: &mut Vec<Diag>,
+) -> Option<Source> {
     match origin {
         Origin::Builtin => {
             let text = BUILTIN_FILES.iter().find(|(p, _)| *p == logical)?.1;
@@ -349,7 +365,10 @@ fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Op
             let path = dir.join(logical);
             let name = path.display().to_string();
             let name = name.strip_prefix("./").unwrap_or(&name).to_string();
-            match std::fs::read(&path) {
+            let bytes = std::fs::File::open(&path)
+                .map_err(ReadError::Io)
+                .and_then(|file| read_capped(file, max_bytes));
+            match bytes {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => Some(SourceFile::new(name, text)),
                     Err(err) => {
@@ -373,9 +392,19 @@ fn read(origin: &Origin, logical: &str, root: bool, diags: &mut Vec<Diag>) -> Op
                         None
                     }
                 },
+                Err(ReadError::TooLarge) => {
+                    // `scruple::load::` codes are input errors (exit 2).
+                    diags.push(Diag {
+                        code: "scruple::load::too_large".into(),
+                        ..too_large(&name, max_bytes)
+                    });
+                    None
+                }
                 // A missing import is reported where it is imported, with a label.
-                Err(err) if !root && err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => {
+                Err(ReadError::Io(err)) if !root && err.kind() == std::io::ErrorKind::NotFound => {
+                    None
+                }
+                Err(ReadError::Io(err)) => {
                     diags.push(
                         Diag::error(
                             "scruple::load::unreadable",

@@ -25,7 +25,7 @@ const MAX_SET_DEPTH: usize = 256;
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
 
 /// Placeholders the engine fills in messages.
-pub const PLACEHOLDERS: [&str; 12] = [
+pub const PLACEHOLDERS: [&str; 13] = [
     "attribute",
     "field",
     "purpose",
@@ -38,6 +38,7 @@ pub const PLACEHOLDERS: [&str; 12] = [
     "count",
     "chain",
     "window",
+    "origin",
 ];
 
 pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {

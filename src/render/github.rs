@@ -3,7 +3,7 @@
 
 use super::Location;
 use crate::check::CheckRun;
-use crate::diag::{Diag, Severity};
+use crate::diag::{clip, Diag, Severity};
 use crate::eval::Status;
 
 /// Renders one annotation per finding and input error.
@@ -24,10 +24,11 @@ pub fn render(run: &CheckRun) -> String {
                 (_, Severity::Error) => "error",
             };
             let loc = Location::of(&f.campaign, f.span);
-            let mut message = f.message.clone();
+            // Messages quote user values: bounded like the human output.
+            let mut message = clip(&f.message).into_owned();
             if let Some(help) = &f.help {
                 message.push_str("\nhelp: ");
-                message.push_str(help);
+                message.push_str(&clip(help));
             }
             if !f.citations.is_empty() {
                 message.push_str("\ncite: ");
@@ -46,10 +47,10 @@ fn annotation_for_diag(d: &Diag) -> String {
         Severity::Info => "notice",
     };
     let loc = d.labels.first().map(|l| Location::of(&l.source, l.span));
-    let mut message = d.message.clone();
+    let mut message = clip(&d.message).into_owned();
     if let Some(help) = &d.help {
         message.push_str("\nhelp: ");
-        message.push_str(help);
+        message.push_str(&clip(help));
     }
     command(level, loc.as_ref(), &d.code, &message)
 }

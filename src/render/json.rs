@@ -3,12 +3,14 @@
 //! The shape is stable: fields are only added within a version; anything
 //! else bumps the version string.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::{summarize, Location, Summary};
 use crate::check::CheckRun;
 use crate::compile::Policy;
-use crate::diag::Diag;
+use crate::diag::{clip, Diag};
 use crate::eval::{Finding, Status, WaiverInfo};
 
 /// Version tag of the JSON document.
@@ -20,6 +22,8 @@ struct Document<'a> {
     tool: Tool,
     policy: PolicyInfo,
     campaigns: Vec<CampaignOut<'a>>,
+    /// Problems with the arguments themselves (a glob matching nothing, …).
+    errors: Vec<DiagOut>,
     summary: Summary,
 }
 
@@ -55,13 +59,13 @@ struct FindingOut<'a> {
     skipped_because: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<&'a WaiverInfo>,
-    message: &'a str,
-    label: &'a str,
+    message: Cow<'a, str>,
+    label: Cow<'a, str>,
     location: Location,
     rule_location: Location,
     citations: &'a [String],
-    help: Option<&'a str>,
-    notes: &'a [String],
+    help: Option<Cow<'a, str>>,
+    notes: Vec<Cow<'a, str>>,
 }
 
 /// A diagnostic in JSON form.
@@ -86,14 +90,14 @@ pub fn diag_out(d: &Diag) -> DiagOut {
     DiagOut {
         code: d.code.clone(),
         severity: d.severity.as_str(),
-        message: d.message.clone(),
-        help: d.help.clone(),
-        notes: d.notes.clone(),
+        message: clip(&d.message).into_owned(),
+        help: d.help.as_deref().map(|h| clip(h).into_owned()),
+        notes: d.notes.iter().map(|n| clip(n).into_owned()).collect(),
         labels: d
             .labels
             .iter()
             .map(|l| LabelOut {
-                text: l.text.clone(),
+                text: clip(&l.text).into_owned(),
                 location: Location::of(&l.source, l.span),
             })
             .collect(),
@@ -118,13 +122,14 @@ fn finding_out(f: &Finding) -> FindingOut<'_> {
             Status::Waived(w) => Some(w),
             _ => None,
         },
-        message: &f.message,
-        label: &f.label,
+        // Messages quote user values: bounded like the human output.
+        message: clip(&f.message),
+        label: clip(&f.label),
         location: Location::of(&f.campaign, f.span),
         rule_location: Location::of(&f.rule_source, f.rule_span),
         citations: &f.citations,
-        help: f.help.as_deref(),
-        notes: &f.notes,
+        help: f.help.as_deref().map(clip),
+        notes: f.notes.iter().map(|n| clip(n)).collect(),
     }
 }
 
@@ -172,6 +177,7 @@ pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
             packs,
         },
         campaigns,
+        errors: run.usage.iter().map(diag_out).collect(),
         summary: summarize(run, deny_warnings),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))

@@ -13,17 +13,60 @@ use crate::diag::{render_human, Diag, Severity};
 use crate::eval::{Finding, Status};
 use crate::source::{Source, Span};
 
-/// Human output: each finding as a diagnostic, then a summary line.
-pub fn human(run: &CheckRun, color: bool, width: usize, deny_warnings: bool) -> String {
+/// How human output looks.
+#[derive(Clone, Copy, Debug)]
+pub struct HumanStyle {
+    /// ANSI colours.
+    pub color: bool,
+    /// Wrapping width.
+    pub width: usize,
+    /// Also show where each rule is defined in the policy (`--verbose`);
+    /// by default a finding shows the campaign, help and citations only,
+    /// which is what the people fixing campaigns need.
+    pub verbose: bool,
+}
+
+/// Human output: each finding as a diagnostic, skipped rules as one line per
+/// campaign, then a summary line.
+pub fn human(run: &CheckRun, style: HumanStyle, deny_warnings: bool) -> String {
     let mut diags: Vec<Diag> = run.usage.clone();
     for input in &run.invalid {
         diags.extend(input.diags.iter().cloned());
     }
+    let mut skipped_lines = Vec::new();
     for report in &run.reports {
         diags.extend(report.diagnostics.iter().cloned());
-        diags.extend(report.findings.iter().map(|f| f.to_diag()));
+        let mut skipped = Vec::new();
+        for f in &report.findings {
+            if let Status::Skipped { because } = &f.status {
+                skipped.push(format!("{}: prerequisite `{because}` failed", f.rule));
+                continue;
+            }
+            let mut diag = f.to_diag();
+            if !style.verbose {
+                // The "rule defined here" label points into the policy.
+                diag.labels
+                    .retain(|l| std::sync::Arc::ptr_eq(&l.source, &f.campaign));
+            }
+            diags.push(diag);
+        }
+        if !skipped.is_empty() {
+            skipped_lines.push(format!(
+                "skipped in {}: {} ({})",
+                report.campaign.name,
+                plural(skipped.len(), "rule"),
+                skipped.join("; ")
+            ));
+        }
     }
-    let mut out = render_human(&diags, color, width);
+    let mut out = render_human(&diags, style.color, style.width);
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    for line in skipped_lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out.push_str(&summary_line(run, deny_warnings));
     out.push('\n');
     out
@@ -68,6 +111,11 @@ pub fn summarize(run: &CheckRun, deny_warnings: bool) -> Summary {
         for f in &report.findings {
             s.count(f);
         }
+        // Stale or expired waivers and unknown purposes are printed with
+        // the findings, so they are counted with them.
+        for d in &report.diagnostics {
+            s.count_diag(d);
+        }
     }
     s
 }
@@ -81,6 +129,17 @@ impl Summary {
             (_, Severity::Error) => self.errors += 1,
             (_, Severity::Warning) => self.warnings += 1,
             (_, Severity::Info) => self.infos += 1,
+        }
+    }
+}
+
+impl Summary {
+    /// Adds one campaign diagnostic (not a rule finding) to its severity.
+    pub fn count_diag(&mut self, d: &Diag) {
+        match d.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+            Severity::Info => self.infos += 1,
         }
     }
 }

@@ -120,7 +120,17 @@ fn violation(
     let mut v = Violation::new(span, label, message)
         .var("attribute", forbidden)
         .var("value", used)
-        .var("chain", arrows.clone());
+        .var("chain", arrows.clone())
+        // Empty when the attribute itself is used, so that messages do not
+        // name it twice ("on `religion`, … (`religion`)").
+        .var(
+            "origin",
+            if chain.len() > 1 {
+                format!(", derived from `{forbidden}`")
+            } else {
+                String::new()
+            },
+        );
     if chain.len() > 1 {
         let steps: Vec<String> = chain
             .windows(2)
