@@ -326,3 +326,28 @@ fn html_report_renders_in_headless_chromium() {
     // A first page, then each major section starts a page of its own.
     assert!(pages >= 6, "{pages} pages");
 }
+
+/// Messages quote user values: a 1 MB channel name in a campaign was copied
+/// whole into the report (1 MB of Markdown). Both formats cut each message to
+/// a bounded length.
+#[test]
+fn report_messages_quoting_huge_values_are_bounded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("huge.yaml");
+    std::fs::write(
+        &path,
+        format!("id: x\nchannels: [{}]\n", "k".repeat(1_000_000)),
+    )
+    .expect("write");
+    let path = path.to_string_lossy().into_owned();
+    for format in ["markdown", "html"] {
+        let out = run(report(&[&path, "--format", format]));
+        assert_ne!(out.code, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("kkkk"), "{format}: the key is quoted");
+        assert!(
+            out.stdout.len() < 200_000,
+            "{format}: {} bytes of report",
+            out.stdout.len()
+        );
+    }
+}

@@ -9,6 +9,7 @@ use super::{
     status_label, Bar, CampaignEntry, Report, Verdict, WaiverEntry, WaiverState,
     EXPIRING_WITHIN_DAYS,
 };
+use crate::diag::clip;
 use crate::eval::Status;
 
 /// Renders the report as an HTML document.
@@ -48,7 +49,8 @@ fn breakable(text: &str) -> String {
 
 /// Escaped text with paired backticks shown as `<code>`.
 fn rich(text: &str) -> String {
-    code_spans(text)
+    // Messages quote user values, which may be megabytes long.
+    code_spans(&clip(text))
         .into_iter()
         .map(|(code, part)| {
             if code {

@@ -8,6 +8,7 @@ use super::{
     code_spans, days_text, diag_location, finding_line, plural, rules_by_pack, severity_word,
     status_label, Bar, CampaignEntry, Report, Verdict, WaiverState, EXPIRING_WITHIN_DAYS,
 };
+use crate::diag::clip;
 use crate::eval::Status;
 
 /// Renders the report as Markdown.
@@ -55,7 +56,8 @@ fn code(text: &str) -> String {
 
 /// Escaped text with paired backticks kept as inline code.
 fn rich(text: &str) -> String {
-    code_spans(text)
+    // Messages quote user values, which may be megabytes long.
+    code_spans(&clip(text))
         .into_iter()
         .map(|(is_code, part)| if is_code { code(part) } else { escape(part) })
         .collect()
