@@ -12,6 +12,8 @@ use std::sync::LazyLock;
 use jiff::civil;
 use regex::Regex;
 
+mod lawful;
+
 use super::codes;
 use super::model::*;
 use super::shape::{self, Shape, Ty, EVERY_PATTERN, JURISDICTION_PATTERN};
@@ -685,6 +687,11 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
     let channels = cx.list_field(&o, "channels", Cx::keyword_value::<Channel>);
     let purposes = cx.names(&o, "purposes");
     let lawful_basis = cx.keyword(&o, "lawful_basis");
+    let legitimate_interest_assessment = cx.map(
+        &o,
+        "legitimate_interest_assessment",
+        lawful::legitimate_interest_assessment,
+    );
     let audience = cx.map(&o, "audience", audience);
     let consent = cx.map(&o, "consent", |cx, o| {
         Some(Consent {
@@ -737,6 +744,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         channels,
         purposes,
         lawful_basis,
+        legitimate_interest_assessment,
         audience,
         consent,
         data,
@@ -787,6 +795,7 @@ fn audience(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Audience> {
             inputs,
         })
     });
+    let contact_source = cx.map(&o, "contact_source", lawful::contact_source);
     let all: Vec<&Spanned<Segment>> = items(&segments).chain(items(&exclusions)).collect();
     cx.unique_names("segment", all.iter().map(|s| &s.name));
     cx.lookalike_cycles(&all);
@@ -797,6 +806,7 @@ fn audience(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Audience> {
         suppressions,
         derived_attributes,
         model_features,
+        contact_source,
     })
 }
 

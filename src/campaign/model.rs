@@ -181,6 +181,10 @@ keywords! {
         Marketing = "marketing",
         /// Triggered by a transaction the recipient made (receipts, notices).
         Transactional = "transactional",
+        /// A service message to a customer under a contract (account, billing
+        /// or terms notices, recalls): not direct marketing, so consent for
+        /// marketing is not needed (GDPR Art. 6(1)(b)).
+        Service = "service",
     }
 }
 
@@ -329,6 +333,9 @@ pub struct CampaignModel {
     pub purposes: Option<List<String>>,
     /// `lawful_basis`.
     pub lawful_basis: Option<Spanned<LawfulBasis>>,
+    /// `legitimate_interest_assessment`: the balancing test behind
+    /// `lawful_basis: legitimate_interests`.
+    pub legitimate_interest_assessment: Option<Spanned<LegitimateInterestAssessment>>,
     /// `audience`.
     pub audience: Option<Spanned<Audience>>,
     /// `consent`.
@@ -369,6 +376,8 @@ pub struct Audience {
     pub derived_attributes: Option<List<DerivedAttribute>>,
     /// `model_features`: ML features and their inputs.
     pub model_features: Option<List<ModelFeature>>,
+    /// `contact_source`: how the contact details were obtained.
+    pub contact_source: Option<Spanned<ContactSource>>,
 }
 
 /// A segment of `audience.segments` or `audience.exclusions`.
@@ -863,4 +872,70 @@ impl CampaignModel {
     pub fn waiver_for(&self, rule: &str) -> Option<&Spanned<Waiver>> {
         self.waivers().find(|w| w.rule.value == rule)
     }
+}
+
+keywords! {
+    /// How the contact details of `audience.contact_source` were obtained.
+    /// The soft opt-in (ePrivacy Art. 13(2), PECR reg. 22(3)) covers only
+    /// `sale` and `negotiation`.
+    ContactObtained ("a way contact details were obtained", "ways contact details were obtained") {
+        /// From the customer, in the course of a sale of a product or service.
+        Sale = "sale",
+        /// From the customer, in negotiations for a sale (a quote, an enquiry
+        /// about buying).
+        Negotiation = "negotiation",
+        /// A sign-up (newsletter, account) without a purchase or negotiation.
+        Signup = "signup",
+        /// A competition, prize draw or survey entry.
+        Competition = "competition",
+        /// A list bought from someone else.
+        PurchasedList = "purchased_list",
+        /// A list rented or licensed from someone else.
+        RentedList = "rented_list",
+        /// Shared by a partner or another company.
+        Partner = "partner",
+        /// Any other way.
+        Other = "other",
+    }
+}
+
+keywords! {
+    /// Which controller collected the contact details of
+    /// `audience.contact_source`, relative to the sender.
+    ContactController ("a controller relation", "controller relations") {
+        /// The sender itself.
+        Same = "same",
+        /// Another company of the sender's group (a separate controller).
+        GroupCompany = "group_company",
+        /// An unrelated controller.
+        Other = "other",
+    }
+}
+
+/// `audience.contact_source`: how the audience's contact details were
+/// obtained, so that the conditions of the soft opt-in can be checked.
+#[derive(Clone, Debug)]
+pub struct ContactSource {
+    /// `obtained`: in a sale, in negotiations for a sale, at sign-up, …
+    pub obtained: Option<Spanned<ContactObtained>>,
+    /// `controller`: who collected them, relative to the sender.
+    pub controller: Option<Spanned<ContactController>>,
+    /// `brand`: the brand under which they were collected (for the record).
+    pub brand: Option<Spanned<String>>,
+    /// `similar_products`: the campaign markets products or services similar
+    /// to those the customer bought or enquired about.
+    pub similar_products: Option<Spanned<bool>>,
+    /// `opt_out_at_collection`: a simple way to refuse marketing was offered
+    /// when the details were collected.
+    pub opt_out_at_collection: Option<Spanned<bool>>,
+}
+
+/// `legitimate_interest_assessment`: the recorded balancing test
+/// (GDPR Art. 6(1)(f)) a campaign relying on legitimate interests rests on.
+#[derive(Clone, Debug)]
+pub struct LegitimateInterestAssessment {
+    /// `reference` (required): where the assessment is kept (`LIA-2026-04`).
+    pub reference: Spanned<String>,
+    /// `date`: when it was made or last reviewed.
+    pub date: Option<Spanned<When>>,
 }

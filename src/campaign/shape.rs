@@ -8,7 +8,8 @@
 //! the published schema cannot drift apart.
 
 use super::model::{
-    Category, Channel, FilterOp, Keyword, Keywords, LawfulBasis, MessageType, Noun,
+    Category, Channel, ContactController, ContactObtained, FilterOp, Keyword, Keywords,
+    LawfulBasis, MessageType, Noun,
 };
 
 /// Jurisdiction codes: a country or region, then `-`-separated subdivisions.
@@ -166,6 +167,10 @@ pub(crate) static CAMPAIGN: Shape = shape(
         field("channels", Ty::OneOrList(&Ty::Keyword(&Channel::KEYWORDS))),
         field("purposes", Ty::List(&PURPOSE)),
         field("lawful_basis", Ty::Keyword(&LawfulBasis::KEYWORDS)),
+        field(
+            "legitimate_interest_assessment",
+            Ty::Map(&LEGITIMATE_INTEREST_ASSESSMENT),
+        ),
         field("audience", Ty::Map(&AUDIENCE)),
         field("consent", Ty::Map(&CONSENT)),
         field("data", Ty::Map(&DATA)),
@@ -198,7 +203,26 @@ const AUDIENCE: Shape = shape(
         ),
         field("derived_attributes", Ty::List(&Ty::Map(&DERIVED_ATTRIBUTE))),
         field("model_features", Ty::List(&Ty::Map(&MODEL_FEATURE))),
+        field("contact_source", Ty::Map(&CONTACT_SOURCE)),
     ],
+);
+
+const CONTACT_SOURCE: Shape = shape(
+    "a contact source (a mapping with `obtained`, `controller`, …)",
+    "contact sources",
+    &[
+        field("obtained", Ty::Keyword(&ContactObtained::KEYWORDS)),
+        field("controller", Ty::Keyword(&ContactController::KEYWORDS)),
+        field("brand", Ty::Text),
+        field("similar_products", Ty::Bool),
+        field("opt_out_at_collection", Ty::Bool),
+    ],
+);
+
+const LEGITIMATE_INTEREST_ASSESSMENT: Shape = shape(
+    "a legitimate-interest assessment (a mapping with a `reference`)",
+    "legitimate-interest assessments",
+    &[required("reference", Ty::Text), field("date", Ty::When)],
 );
 
 const SEGMENT: Shape = shape(

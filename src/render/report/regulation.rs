@@ -48,6 +48,9 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("Yahoo", "Yahoo sender requirements"),
     ("Meta ", "Meta advertising policy"),
     ("UN CRC", "UN CRC"),
+    ("UK GDPR", "UK GDPR"),
+    ("PECR", "PECR"),
+    ("ICO", "ICO guidance"),
 ];
 
 /// The instrument a citation belongs to (see the module documentation).
