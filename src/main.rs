@@ -49,7 +49,10 @@ fn load_project(cli: &Cli) -> Result<Option<scruple::config::Config>, u8> {
             .and_then(|d| scruple::config::discover(&d)),
     };
     let Some(path) = path else { return Ok(None) };
-    match scruple::config::load(&path) {
+    // `diff` compares two versions of the policy, neither necessarily the
+    // working tree's, so an override may name a rule only one of them has.
+    let check_rules = !matches!(cli.command, Command::Diff { .. });
+    match scruple::config::load(&path, check_rules) {
         Ok(config) => Ok(Some(config)),
         Err(diags) => {
             eprint_diags(&diags);
