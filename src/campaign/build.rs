@@ -629,19 +629,7 @@ fn strip_indices(path: &str) -> String {
 /// Parses a date (`2025-03-01`), a local date-time (`2025-03-01T09:00`, a
 /// space works too) or an instant (with `Z`, an offset or a `[zone]`).
 pub(crate) fn parse_when(s: &str) -> Result<When, jiff::Error> {
-    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
-        return Ok(When::Instant(ts));
-    }
-    if let Ok(zoned) = crate::tz::parse_zoned(s) {
-        return Ok(When::Instant(zoned.timestamp()));
-    }
-    // jiff reads a date-time string as a date by dropping the time, so decide
-    // by the presence of a time part.
-    if s.contains(['T', 't', ' ']) {
-        s.parse::<civil::DateTime>().map(When::DateTime)
-    } else {
-        s.parse::<civil::Date>().map(When::Date)
-    }
+    When::parse(s)
 }
 
 /// A time zone name close to `name`: one whose city matches, else the

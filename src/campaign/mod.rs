@@ -12,6 +12,7 @@
 //! The schema is documented in `docs/campaign.md` and published as JSON
 //! Schema in [`CAMPAIGN_SCHEMA`].
 
+pub mod advice;
 mod build;
 pub mod model;
 mod shape;

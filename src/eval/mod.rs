@@ -156,6 +156,7 @@ fn check_with(
         );
     }
     let mut diagnostics = vocabulary(policy, campaign);
+    diagnostics.extend(crate::campaign::advice::past_sends(campaign, options.now));
     diagnostics.extend(waivers.apply(campaign, &mut findings));
     CampaignReport {
         campaign: campaign.source.clone(),
