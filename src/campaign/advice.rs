@@ -59,3 +59,77 @@ pub fn past_sends(campaign: &Campaign, now: Timestamp) -> Vec<Diag> {
     }
     out
 }
+
+/// Code of [`uncovered_jurisdictions`]' warning.
+pub const UNCOVERED_JURISDICTION: &str = "scruple::campaign::uncovered_jurisdiction";
+
+/// A warning for each campaign jurisdiction that no loaded rule is specific
+/// to, when some rules are specific to jurisdictions: `[JP]` checked
+/// against GDPR and CCPA gets only the rules that apply everywhere, and
+/// nothing else would say so.
+pub fn uncovered_jurisdictions(policy: &crate::compile::Policy, campaign: &Campaign) -> Vec<Diag> {
+    use crate::compile::cond::within;
+    let mut named: Vec<String> = Vec::new();
+    for rule in policy.rules.iter().filter(|r| r.disabled.is_none()) {
+        if let Some(when) = &rule.when {
+            jurisdictions_named(when, &mut named);
+        }
+    }
+    if named.is_empty() {
+        return Vec::new();
+    }
+    named.sort();
+    named.dedup();
+    let mut out = Vec::new();
+    for j in campaign.model.jurisdictions() {
+        let code = j.as_str();
+        if named.iter().any(|n| within(code, n) || within(n, code)) {
+            continue;
+        }
+        let mut shown: Vec<&str> = named.iter().map(String::as_str).take(10).collect();
+        if named.len() > 10 {
+            shown.push("…");
+        }
+        out.push(
+            Diag::warning(
+                UNCOVERED_JURISDICTION,
+                format!("no loaded policy has rules for `{code}`"),
+            )
+            .with_label(
+                &campaign.source,
+                j.span,
+                "no rule is specific to this jurisdiction",
+            )
+            .with_help(format!(
+                "only the rules that apply everywhere were checked for it; load a pack for \
+                 `{code}`, or check the code (rules here name: {})",
+                shown.join(", ")
+            )),
+        );
+    }
+    out
+}
+
+/// Jurisdiction codes a condition tests for (`jurisdiction in [EU]`,
+/// `jurisdiction is US-CA`), negated tests left out.
+fn jurisdictions_named(cond: &crate::compile::Cond, out: &mut Vec<String>) {
+    use crate::compile::{Cond, Term};
+    let is_jurisdiction = |t: &Term| matches!(t, Term::Path(p) if p.dotted() == "jurisdictions");
+    match cond {
+        Cond::Or(parts) | Cond::And(parts) => {
+            parts.iter().for_each(|c| jurisdictions_named(c, out));
+        }
+        Cond::In {
+            lhs,
+            negated: false,
+            set,
+        } if is_jurisdiction(lhs) => out.extend(set.iter().cloned()),
+        Cond::Compare {
+            lhs,
+            rhs: Term::Symbol(s) | Term::Str(s),
+            ..
+        } if is_jurisdiction(lhs) => out.push(s.clone()),
+        Cond::Quantified { body, .. } => jurisdictions_named(body, out),
+        _ => {}
+    }
+}

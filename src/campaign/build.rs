@@ -456,16 +456,24 @@ impl Cx<'_> {
         let Value::Str(s) = &node.value else {
             return Err(Failed::WrongType);
         };
-        if JURISDICTION.is_match(s) {
-            return Ok(Jurisdiction(s.clone()));
-        }
-        let upper = s.to_ascii_uppercase();
-        let help = if JURISDICTION.is_match(&upper) {
-            format!("jurisdiction codes are uppercase: `{upper}`")
+        let help = if JURISDICTION.is_match(s) {
+            match crate::geo::canonical(s) {
+                Ok(code) => return Ok(Jurisdiction(code)),
+                Err(no) => match no.suggestion {
+                    Some(near) => format!("{}: did you mean `{near}`?", no.reason),
+                    None => format!(
+                        "{}; write an ISO 3166 code such as `GB`, `EU-FR` (or `FR`), `US-CA`",
+                        no.reason
+                    ),
+                },
+            }
         } else {
-            "write a country or region code (2 or 3 capital letters), optionally followed by \
-             `-` and subdivisions: `GB`, `EU-FR`, `US-CA`"
-                .to_owned()
+            match crate::geo::canonical_suggestion(s) {
+                Some(near) => format!("jurisdiction codes are ISO 3166, in capitals: `{near}`"),
+                None => "write an ISO 3166 country code (2 capital letters), optionally followed \
+                         by `-` and subdivisions: `GB`, `EU-FR` (or `FR`), `US-CA`"
+                    .to_owned(),
+            }
         };
         let message = format!("`{s}` is not a jurisdiction code {}", self.within());
         Err(self.invalid(node, message, "expected a code such as `EU-FR`", Some(help)))

@@ -724,18 +724,28 @@ impl Resolver<'_> {
                     .collect::<Option<_>>()?,
             ),
             Expr::Not(inner, _) => Cond::Not(Box::new(self.cond(inner, fi)?)),
-            Expr::Compare { lhs, op, rhs, .. } => Cond::Compare {
-                lhs: term(lhs),
-                op: *op,
-                rhs: term(rhs),
-            },
+            Expr::Compare { lhs, op, rhs, .. } => {
+                let lhs = term(lhs);
+                let rhs = match term(rhs) {
+                    Term::Symbol(code) if is_jurisdiction(&lhs) => Term::Symbol(jurisdiction(code)),
+                    rhs => rhs,
+                };
+                Cond::Compare { lhs, op: *op, rhs }
+            }
             Expr::In {
                 lhs, negated, set, ..
-            } => Cond::In {
-                lhs: term(lhs),
-                negated: *negated,
-                set: self.set_of(set),
-            },
+            } => {
+                let lhs = term(lhs);
+                let mut set = self.set_of(set);
+                if is_jurisdiction(&lhs) {
+                    set = Arc::new(set.iter().cloned().map(jurisdiction).collect());
+                }
+                Cond::In {
+                    lhs,
+                    negated: *negated,
+                    set,
+                }
+            }
             Expr::Matches { lhs, pattern, .. } => {
                 // Lowering checked the syntax; what is left is the size limit.
                 match regex::RegexBuilder::new(&pattern.value)
@@ -993,6 +1003,18 @@ fn field_path(path: &ast::Path) -> FieldPath {
     FieldPath::new(path.segments.iter().map(|s| s.name.clone()))
 }
 
+fn is_jurisdiction(term: &Term) -> bool {
+    matches!(term, Term::Path(p) if p.dotted() == "jurisdictions")
+}
+
+/// A code a condition compares jurisdictions with, in the hierarchy
+/// campaigns are loaded into ([`crate::geo::canonical`]): a policy's `[FR]`
+/// or `[UK]` matches a campaign's `FR`/`EU-FR` or `UK`/`GB`. A code that is
+/// not ISO 3166 is kept as written.
+fn jurisdiction(code: String) -> String {
+    crate::geo::canonical(&code).unwrap_or(code)
+}
+
 fn term(operand: &ast::Operand) -> Term {
     match operand {
         ast::Operand::Path(p) => Term::Path(field_path(p)),
@@ -1044,6 +1066,20 @@ mod tests {
             .collect();
         assert_eq!(members, ["a", "x"]);
         assert_eq!(policy.sets[&format!("s{}", n - 1)].members.len(), 2);
+    }
+
+    /// Issue 10 item 14: a policy's `[FR, UK]` means what a campaign's does.
+    #[test]
+    fn jurisdiction_codes_in_conditions_are_read_into_the_hierarchy() {
+        let text =
+            "policy \"j\"\nrule r {\n  when jurisdiction in [FR, UK, US-CA]\n  require owner\n}\n";
+        let (policy, diags) = compile_text(text.to_string());
+        let policy = policy.unwrap_or_else(|| panic!("{diags:?}"));
+        let Some(crate::compile::Cond::In { set, .. }) = &policy.rules[0].when else {
+            panic!("{:?}", policy.rules[0].when);
+        };
+        let codes: Vec<&str> = set.iter().map(String::as_str).collect();
+        assert_eq!(codes, ["EU-FR", "GB", "US-CA"]);
     }
 
     #[test]
