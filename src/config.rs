@@ -20,7 +20,6 @@ use crate::source::{Source, SourceFile, Span};
 pub const FILE_NAME: &str = "scruple.toml";
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawConfig {
     #[serde(default)]
     policy: RawPolicy,
@@ -31,7 +30,6 @@ struct RawConfig {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawPolicy {
     #[serde(default)]
     packs: Vec<Spanned<String>>,
@@ -40,7 +38,6 @@ struct RawPolicy {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawCheck {
     #[serde(default)]
     campaigns: Vec<Spanned<String>>,
@@ -51,7 +48,6 @@ struct RawCheck {
 }
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct RawRule {
     severity: Option<Spanned<String>>,
     #[serde(default)]
@@ -109,8 +105,10 @@ fn span(range: std::ops::Range<usize>) -> Span {
     Span::new(range.start, range.end)
 }
 
-/// Reads and validates a configuration file.
-pub fn load(path: &Path) -> Result<Config, Vec<Diag>> {
+/// Reads and validates a configuration file. With `check_rules`, every
+/// `[rules.ID]` must name a rule of the policy the file configures (see
+/// [`parse`]).
+pub fn load(path: &Path, check_rules: bool) -> Result<Config, Vec<Diag>> {
     let shown = std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
@@ -126,13 +124,84 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diag>> {
         )]
     })?;
     let source = SourceFile::new(name, text);
-    parse(&source, path.parent().unwrap_or(Path::new(".")))
+    parse(
+        &source,
+        path.parent().unwrap_or(Path::new(".")),
+        check_rules,
+    )
 }
 
-/// Parses configuration text; `dir` resolves relative paths.
-pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
-    let raw: RawConfig = toml::from_str(&source.text).map_err(|e| vec![toml_error(source, &e)])?;
+/// Keys allowed in each table; `None` stands for `[rules.ID]`, whose own
+/// name is free.
+const KEYS: [(&str, &[&str]); 4] = [
+    ("", &["policy", "check", "rules"]),
+    ("policy", &["packs", "paths"]),
+    ("check", &["campaigns", "format", "deny_warnings"]),
+    ("rules.*", &["severity", "disabled", "reason"]),
+];
+
+/// Every key the file format does not know, each located and with a
+/// suggestion: all of them, not the first one serde meets.
+fn unknown_keys(source: &Source, table: &toml::de::DeTable<'_>, diags: &mut Vec<Diag>) {
+    let mut check = |at: &str, table: &toml::de::DeTable<'_>| {
+        let allowed = KEYS.iter().find(|(k, _)| *k == at).map_or(&[][..], |k| k.1);
+        for key in table.keys() {
+            if allowed.contains(&key.get_ref().as_ref()) {
+                continue;
+            }
+            let help = match did_you_mean(key.get_ref(), allowed.iter().copied()) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("allowed keys here: {}", allowed.join(", ")),
+            };
+            let within = if at.is_empty() {
+                String::new()
+            } else {
+                format!(" in `[{}]`", at.replace('*', "ID"))
+            };
+            diags.push(
+                Diag::error(
+                    "scruple::config::unknown_key",
+                    format!("unknown key `{}`{within}", key.get_ref()),
+                )
+                .with_label(source, span(key.span()), "not a known key")
+                .with_help(help),
+            );
+        }
+    };
+    check("", table);
+    for (name, value) in table {
+        let Some(inner) = value.get_ref().as_table() else {
+            continue;
+        };
+        match name.get_ref().as_ref() {
+            "policy" | "check" => check(name.get_ref(), inner),
+            "rules" => {
+                for rule in inner.values() {
+                    if let Some(rule) = rule.get_ref().as_table() {
+                        check("rules.*", rule);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Parses configuration text; `dir` resolves relative paths. Every problem
+/// is reported at once, each at its place. With `check_rules`, `[rules.ID]`
+/// tables are checked against the policy this file configures (`scruple
+/// diff` leaves that out: it compares two other versions of the policy).
+pub fn parse(source: &Source, dir: &Path, check_rules: bool) -> Result<Config, Vec<Diag>> {
+    let table = toml::de::DeTable::parse(&source.text).map_err(|e| vec![toml_error(source, &e)])?;
     let mut diags = Vec::new();
+    unknown_keys(source, table.get_ref(), &mut diags);
+    let raw: RawConfig = match toml::from_str(&source.text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            diags.push(toml_error(source, &e));
+            return Err(diags);
+        }
+    };
     let resolve = |p: &str| -> PathBuf {
         let path = Path::new(p);
         if path.is_absolute() || dir.as_os_str().is_empty() {
@@ -156,6 +225,24 @@ pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
                 .with_help(help),
             );
         }
+    }
+    let known = crate::compile::load::builtin_pack_names();
+    for pack in &raw.policy.packs {
+        if known.contains(&pack.get_ref().as_str()) {
+            continue;
+        }
+        let help = match did_you_mean(pack.get_ref(), known.iter().copied()) {
+            Some(near) => format!("did you mean `{near}`? shipped packs: {}", known.join(", ")),
+            None => format!("shipped packs: {}", known.join(", ")),
+        };
+        diags.push(
+            Diag::error(
+                "scruple::config::unknown_pack",
+                format!("no shipped pack is called `{}`", pack.get_ref()),
+            )
+            .with_label(source, span(pack.span()), "not a shipped pack")
+            .with_help(help),
+        );
     }
     let mut rules = Vec::new();
     for (id, rule) in &raw.rules {
@@ -201,16 +288,14 @@ pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
             disabled,
         });
     }
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    Ok(Config {
+    let config = Config {
         source: source.clone(),
         dir: dir.to_path_buf(),
         packs: raw
             .policy
             .packs
             .iter()
+            .filter(|p| known.contains(&p.get_ref().as_str()))
             .map(|p| p.get_ref().clone())
             .collect(),
         policy_paths: raw
@@ -229,28 +314,21 @@ pub fn parse(source: &Source, dir: &Path) -> Result<Config, Vec<Diag>> {
         deny_warnings: raw.check.deny_warnings,
         max_input_bytes: raw.check.max_input_bytes,
         rules,
-    })
+    };
+    if check_rules {
+        diags.extend(config.unknown_rules());
+    }
+    if diags.is_empty() {
+        Ok(config)
+    } else {
+        Err(diags)
+    }
 }
 
-/// A TOML error as a diagnostic; unknown keys get "did you mean".
+/// A TOML syntax or type error as a diagnostic.
 fn toml_error(source: &Source, err: &toml::de::Error) -> Diag {
     let message = err.message().trim().to_string();
     let at = err.span().map_or(Span::default(), span);
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (key, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let allowed: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        let help = match did_you_mean(key, allowed.iter().copied()) {
-            Some(near) => format!("did you mean `{near}`?"),
-            None if allowed.is_empty() => "see docs/config.md for the keys".into(),
-            None => format!("allowed keys here: {}", allowed.join(", ")),
-        };
-        return Diag::error(
-            "scruple::config::unknown_key",
-            format!("unknown key `{key}`"),
-        )
-        .with_label(source, at, "not a known key")
-        .with_help(help);
-    }
     Diag::error(
         "scruple::config::syntax",
         format!("invalid scruple.toml: {message}"),
@@ -260,6 +338,21 @@ fn toml_error(source: &Source, err: &toml::de::Error) -> Diag {
 }
 
 impl Config {
+    /// `[rules.ID]` tables naming no rule of the policy this file configures,
+    /// found now so that they are reported with the file's other errors
+    /// rather than one run later. Nothing when that policy does not compile:
+    /// the command reports its errors.
+    fn unknown_rules(&self) -> Vec<Diag> {
+        if self.rules.is_empty() {
+            return Vec::new();
+        }
+        let inputs = crate::policy_inputs_with(&[], &[], Some(self));
+        match crate::compile::compile(inputs) {
+            (Some(mut policy), _) => self.apply(&mut policy),
+            (None, _) => Vec::new(),
+        }
+    }
+
     /// Applies severity overrides and disabled rules to a compiled policy.
     /// Overrides naming no rule are errors (a typo would otherwise silently
     /// keep a rule on).
@@ -369,7 +462,7 @@ mod tests {
     use super::*;
 
     fn parse_text(text: &str) -> Result<Config, Vec<Diag>> {
-        parse(&SourceFile::new("scruple.toml", text), Path::new(""))
+        parse(&SourceFile::new("scruple.toml", text), Path::new(""), true)
     }
 
     #[test]
@@ -402,22 +495,31 @@ mod tests {
 
     #[test]
     fn disabling_needs_a_reason() {
-        let diags = parse_text("[rules.x]\ndisabled = true\n")
+        let diags = parse_text("[rules.baseline_quiet_hours]\ndisabled = true\n")
             .err()
             .unwrap_or_default();
         assert_eq!(diags[0].code, "scruple::config::missing_reason");
-        assert!(parse_text("[rules.x]\ndisabled = true\nreason = \"only SMS\"\n").is_ok());
+        assert!(parse_text(
+            "[rules.baseline_quiet_hours]\ndisabled = true\nreason = \"only SMS\"\n"
+        )
+        .is_ok());
     }
 
     #[test]
     fn bad_severity_and_format_are_reported_together() {
-        let diags = parse_text("[check]\nformat = \"jsn\"\n[rules.x]\nseverity = \"fatal\"\n")
-            .err()
-            .unwrap_or_default();
+        let diags =
+            parse_text("[check]\nformat = \"jsn\"\nformt = 1\n[rules.x]\nseverity = \"fatal\"\n")
+                .err()
+                .unwrap_or_default();
         let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(
             codes,
-            ["scruple::config::bad_value", "scruple::config::bad_value"]
+            [
+                "scruple::config::unknown_key",
+                "scruple::config::bad_value",
+                "scruple::config::bad_value",
+                "scruple::config::unknown_rule"
+            ]
         );
     }
 }

@@ -49,7 +49,10 @@ fn load_project(cli: &Cli) -> Result<Option<scruple::config::Config>, u8> {
             .and_then(|d| scruple::config::discover(&d)),
     };
     let Some(path) = path else { return Ok(None) };
-    match scruple::config::load(&path) {
+    // `diff` compares two versions of the policy, neither necessarily the
+    // working tree's, so an override may name a rule only one of them has.
+    let check_rules = !matches!(cli.command, Command::Diff { .. });
+    match scruple::config::load(&path, check_rules) {
         Ok(config) => Ok(Some(config)),
         Err(diags) => {
             eprint_diags(&diags);
@@ -111,7 +114,8 @@ enum Command {
     Diff {
         #[command(flatten)]
         args: scruple::diff::DiffArgs,
-        /// With --campaigns: evaluate as of this time (RFC 3339 or a date) instead of now.
+        /// With --campaigns: evaluate as of this time instead of now (2026-11-23,
+        /// 2026-11-23T10:00 or 2026-11-23T10:00:00+01:00; without an offset, UTC).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: Option<jiff::Timestamp>,
     },
@@ -127,7 +131,8 @@ enum Command {
         args: scruple::render::report::ReportArgs,
         #[command(flatten)]
         policy: PolicyFlags,
-        /// Evaluate (and date the report) as of this time (RFC 3339 or a date) instead of now.
+        /// Evaluate (and date the report) as of this time instead of now (2026-11-23,
+        /// 2026-11-23T10:00 or 2026-11-23T10:00:00+01:00; without an offset, UTC).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: Option<jiff::Timestamp>,
     },
@@ -192,7 +197,8 @@ enum LedgerAction {
         /// Age to prune from, such as `30 days`, `12w` or `6 months`.
         #[arg(long, value_name = "DURATION", value_parser = scruple::ledger::command::parse_duration)]
         older_than: Option<scruple::syntax::ast::Duration>,
-        /// Reference time (RFC 3339 or a date; default: now).
+        /// Reference time (2026-11-23, 2026-11-23T10:00 or
+        /// 2026-11-23T10:00:00+01:00; without an offset, UTC; default: now).
         #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: Option<jiff::Timestamp>,
         #[command(flatten)]
@@ -216,9 +222,11 @@ struct GateArgs {
     /// Input format (default: from the file extension; JSON Lines for stdin).
     #[arg(long, value_enum)]
     input_format: Option<RecipientFormat>,
-    /// Planned send time (RFC 3339 or a date; default: now).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    at: Option<jiff::Timestamp>,
+    /// Planned send time, with a time of day: 2026-11-23T10:00 is in the
+    /// campaign's schedule.timezone (UTC when it has none or it is
+    /// `recipient`); 2026-11-23T10:00:00+01:00 or …Z is exact (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_send_time)]
+    at: Option<scruple::campaign::When>,
     /// Write allowed decisions here instead of stdout.
     #[arg(long, value_name = "FILE")]
     allowed: Option<PathBuf>,
@@ -287,7 +295,8 @@ struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     deny_warnings: bool,
-    /// Evaluate as of this time (RFC 3339, e.g. 2026-11-23T10:00:00Z) instead of now.
+    /// Evaluate as of this time instead of now (2026-11-23, 2026-11-23T10:00 or
+    /// 2026-11-23T10:00:00+01:00; without an offset, UTC).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<jiff::Timestamp>,
     /// Refuse campaign and policy inputs larger than this (default 16 MiB,
@@ -311,8 +320,15 @@ enum OutputFormat {
     Github,
 }
 
+/// `--at` of commands that evaluate as of a time: any form a campaign
+/// accepts, UTC when written without an offset.
 fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
-    scruple::policytest::parse_time(text)
+    scruple::campaign::When::read_instant(text, &jiff::tz::TimeZone::UTC)
+}
+
+/// `gate --at`: read as a campaign reads it; resolved in the campaign's zone.
+fn parse_send_time(text: &str) -> Result<scruple::campaign::When, String> {
+    scruple::campaign::When::read(text)
 }
 
 /// Which policies to load.
@@ -527,7 +543,7 @@ fn cmd_gate(args: &GateArgs) -> u8 {
             RecipientFormat::Csv => InputFormat::Csv,
             RecipientFormat::Jsonl => InputFormat::JsonLines,
         }),
-        at: args.at,
+        at: args.at.clone(),
         allowed: args.allowed.clone(),
         suppressed: args.suppressed.clone(),
         on_bad: match args.on_bad_record {

@@ -207,7 +207,7 @@ fixtures! {
         "special_ad_categories_no_postal_code_targeting",
         "special_ad_categories_no_protected_class_targeting",
     ];
-    proxy_surname_retail: "proxy_surname_retail.yaml" => 0 ["baseline_proxy_targeting"];
+    proxy_surname_retail: "proxy_surname_retail.yaml" => 0 ["baseline_proxy_targeting", "scruple::campaign::uncovered_jurisdiction"];
     special_ad_age_targeting: "special_ad_age_targeting.yaml" => 1 [
         "special_ad_categories_no_age_targeting",
         "special_ad_categories_full_age_range",
@@ -1046,6 +1046,112 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
         log["runs"][0]["invocations"][0]["executionSuccessful"],
         true
     );
+}
+
+/// Issue 10 item 12: what code scanning needs to show and track alerts.
+#[test]
+fn sarif_rule_text_uris_and_fingerprints_fit_code_scanning() {
+    let validator = sarif_validator();
+    let fixture = "tests/fixtures/campaigns/lookalike_sensitive_seed.yaml";
+    let out = run(check(&[fixture, "--format", "sarif"]));
+    let log = parse_json(&out.stdout);
+    assert_valid(&validator, &log, "the SARIF log");
+    let run0 = &log["runs"][0];
+    // Rule metadata is generic: no unfilled `{value}` or `{attribute}`.
+    for rule in run0["tool"]["driver"]["rules"].as_array().expect("rules") {
+        for text in [
+            &rule["shortDescription"]["text"],
+            &rule["fullDescription"]["text"],
+            &rule["help"]["text"],
+            &rule["help"]["markdown"],
+        ] {
+            let text = text.as_str().expect("text");
+            assert!(!text.contains('{'), "{}: {text}", rule["id"]);
+        }
+    }
+    assert!(run0["automationDetails"]["id"].is_string());
+    let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .expect("base");
+    assert!(
+        base.starts_with("file:///") && base.ends_with('/'),
+        "{base}"
+    );
+    let results = run0["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    let located = |log: &Value| -> Vec<(String, String, u64)> {
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                let loc = &r["locations"][0]["physicalLocation"];
+                assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+                (
+                    loc["artifactLocation"]["uri"]
+                        .as_str()
+                        .expect("uri")
+                        .to_owned(),
+                    r["partialFingerprints"]["scruple/v1"]
+                        .as_str()
+                        .expect("print")
+                        .to_owned(),
+                    loc["region"]["startLine"].as_u64().expect("line"),
+                )
+            })
+            .collect()
+    };
+    let here = located(&log);
+    assert!(here.iter().all(|(uri, _, _)| uri == fixture), "{here:?}");
+
+    // From a subdirectory, or with an absolute path: the same URIs,
+    // relative to the top level, not to the working directory.
+    let absolute = crate_path(fixture).display().to_string();
+    for (dir, arg) in [
+        ("tests", "fixtures/campaigns/lookalike_sensitive_seed.yaml"),
+        (".", absolute.as_str()),
+    ] {
+        let mut cmd = check(&[arg, "--format", "sarif"]);
+        cmd.current_dir(crate_path(dir));
+        let other = located(&parse_json(&run(cmd).stdout));
+        assert_eq!(other, here, "run in {dir} on {arg}");
+    }
+
+    // A line inserted above moves the findings, not their fingerprints.
+    let dir = std::env::temp_dir().join(format!("scruple-sarif-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join(".git")).expect("a repository top level");
+    let text = std::fs::read_to_string(crate_path(fixture)).expect("fixture");
+    let prints = |text: &str| {
+        std::fs::write(dir.join("c.yaml"), text).expect("written");
+        let mut cmd = check(&["c.yaml", "--format", "sarif"]);
+        cmd.current_dir(&dir);
+        located(&parse_json(&run(cmd).stdout))
+    };
+    let before = prints(&text);
+    let after = prints(&format!("# reviewed by legal\n{text}"));
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((&b.0, &b.1), (&a.0, &a.1));
+        assert_eq!(b.2 + 1, a.2);
+    }
+    let prints: std::collections::BTreeSet<&String> = before.iter().map(|b| &b.1).collect();
+    assert_eq!(
+        prints.len(),
+        before.len(),
+        "each finding has its own fingerprint"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Standard input has no file: described, not a made-up `%3Cstdin%3E`.
+    let mut cmd = check(&["-", "--format", "sarif"]);
+    cmd.write_stdin(text);
+    let log = parse_json(&run(cmd).stdout);
+    assert_valid(&validator, &log, "the SARIF log of standard input");
+    let artifact =
+        &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert!(artifact.get("uri").is_none(), "{artifact}");
+    assert_eq!(artifact["description"]["text"], "standard input");
 }
 
 #[test]

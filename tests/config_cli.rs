@@ -115,8 +115,10 @@ fn configuration_errors_exit_2_with_did_you_mean() {
         "[rules.baseline_quiet_hour]\nseverity = \"error\"\n",
     )
     .expect("written");
+    // A misspelt rule is a configuration error (exit 2), found when the
+    // file is read.
     let (code, _, stderr) = run(bin().current_dir(&dir).args(["compile"]));
-    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains("did you mean `baseline_quiet_hours`?"),
         "{stderr}"
@@ -132,6 +134,56 @@ fn configuration_errors_exit_2_with_did_you_mean() {
         stderr.contains("scruple::config::missing_reason"),
         "{stderr}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 10 item 19: a missing reason, a misspelt pack and a misspelt rule
+/// took three runs to find, without a place in the file.
+#[test]
+fn config_errors_are_all_reported_at_once_with_their_lines() {
+    let dir = temp_dir("config-all-errors");
+    std::fs::write(
+        dir.join("scruple.toml"),
+        "[policy]\npacks = [\"baseline\", \"gdrp\"]\n\n[check]\nformat = \"human\"\ncampaign = [\"x\"]\n\n\
+         [rules.baseline_quiet_hour]\nseverity = \"error\"\n\n\
+         [rules.baseline_email_frequency_cap]\ndisabled = true\n",
+    )
+    .expect("written");
+    let (code, stdout, stderr) = run(bin().current_dir(&dir).args(["check", "x.yaml"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    for (code, place, help) in [
+        (
+            "scruple::config::unknown_pack",
+            "scruple.toml:2:22",
+            "did you mean `gdpr`?",
+        ),
+        (
+            "scruple::config::unknown_key",
+            "scruple.toml:6:1",
+            "did you mean `campaigns`?",
+        ),
+        (
+            "scruple::config::unknown_rule",
+            "scruple.toml:8:8",
+            "did you mean `baseline_quiet_hours`?",
+        ),
+        (
+            "scruple::config::missing_reason",
+            "scruple.toml:12:12",
+            "reason",
+        ),
+    ] {
+        let at = stderr
+            .find(code)
+            .unwrap_or_else(|| panic!("{code} missing:\n{stderr}"));
+        let own = &stderr[at..];
+        let own = &own[..own[code.len()..]
+            .find("scruple::")
+            .map_or(own.len(), |e| e + code.len())];
+        assert!(own.contains(place) && own.contains(help), "{code}:\n{own}");
+    }
+    assert!(!stderr.contains("scruple compile"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -458,16 +458,24 @@ impl Cx<'_> {
         let Value::Str(s) = &node.value else {
             return Err(Failed::WrongType);
         };
-        if JURISDICTION.is_match(s) {
-            return Ok(Jurisdiction(s.clone()));
-        }
-        let upper = s.to_ascii_uppercase();
-        let help = if JURISDICTION.is_match(&upper) {
-            format!("jurisdiction codes are uppercase: `{upper}`")
+        let help = if JURISDICTION.is_match(s) {
+            match crate::geo::canonical(s) {
+                Ok(code) => return Ok(Jurisdiction(code)),
+                Err(no) => match no.suggestion {
+                    Some(near) => format!("{}: did you mean `{near}`?", no.reason),
+                    None => format!(
+                        "{}; write an ISO 3166 code such as `GB`, `EU-FR` (or `FR`), `US-CA`",
+                        no.reason
+                    ),
+                },
+            }
         } else {
-            "write a country or region code (2 or 3 capital letters), optionally followed by \
-             `-` and subdivisions: `GB`, `EU-FR`, `US-CA`"
-                .to_owned()
+            match crate::geo::canonical_suggestion(s) {
+                Some(near) => format!("jurisdiction codes are ISO 3166, in capitals: `{near}`"),
+                None => "write an ISO 3166 country code (2 capital letters), optionally followed \
+                         by `-` and subdivisions: `GB`, `EU-FR` (or `FR`), `US-CA`"
+                    .to_owned(),
+            }
         };
         let message = format!("`{s}` is not a jurisdiction code {}", self.within());
         Err(self.invalid(node, message, "expected a code such as `EU-FR`", Some(help)))
@@ -631,19 +639,7 @@ fn strip_indices(path: &str) -> String {
 /// Parses a date (`2025-03-01`), a local date-time (`2025-03-01T09:00`, a
 /// space works too) or an instant (with `Z`, an offset or a `[zone]`).
 pub(crate) fn parse_when(s: &str) -> Result<When, jiff::Error> {
-    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
-        return Ok(When::Instant(ts));
-    }
-    if let Ok(zoned) = crate::tz::parse_zoned(s) {
-        return Ok(When::Instant(zoned.timestamp()));
-    }
-    // jiff reads a date-time string as a date by dropping the time, so decide
-    // by the presence of a time part.
-    if s.contains(['T', 't', ' ']) {
-        s.parse::<civil::DateTime>().map(When::DateTime)
-    } else {
-        s.parse::<civil::Date>().map(When::Date)
-    }
+    When::parse(s)
 }
 
 /// A time zone name close to `name`: one whose city matches, else the

@@ -12,6 +12,7 @@
 //! The schema is documented in `docs/campaign.md` and published as JSON
 //! Schema in [`CAMPAIGN_SCHEMA`].
 
+pub mod advice;
 mod build;
 pub mod model;
 mod shape;
@@ -93,11 +94,15 @@ pub(crate) fn from_tree(source: &Source, tree: Node) -> Result<Campaign, Vec<Dia
 fn validate(source: &Source, tree: Node, mut diags: Vec<Diag>) -> Result<Campaign, Vec<Diag>> {
     let model = build::build(source, &tree, &mut diags);
     match model {
-        Some(model) if diags.is_empty() => Ok(Campaign {
-            source: source.clone(),
-            tree,
-            model,
-        }),
+        Some(model) if diags.is_empty() => {
+            let mut tree = tree;
+            canonical_jurisdictions(&mut tree, &model);
+            Ok(Campaign {
+                source: source.clone(),
+                tree,
+                model,
+            })
+        }
         _ => {
             if diags.is_empty() {
                 diags.push(Diag::error(
@@ -108,6 +113,23 @@ fn validate(source: &Source, tree: Node, mut diags: Vec<Diag>) -> Result<Campaig
             diags.sort_by_key(|d| d.labels.first().map(|l| l.span.start));
             Err(diags)
         }
+    }
+}
+
+/// Writes the model's jurisdiction codes into the tree, which rule
+/// conditions read: `FR` as written is `EU-FR` to `jurisdiction in [EU]`.
+fn canonical_jurisdictions(tree: &mut Node, model: &CampaignModel) {
+    let Value::Map(entries) = &mut tree.value else {
+        return;
+    };
+    let Some(entry) = entries.iter_mut().find(|e| e.key == "jurisdictions") else {
+        return;
+    };
+    let Value::List(items) = &mut entry.value.value else {
+        return;
+    };
+    for (item, code) in items.iter_mut().zip(model.jurisdictions()) {
+        item.value = Value::Str(code.as_str().to_owned());
     }
 }
 

@@ -276,6 +276,55 @@ pub enum When {
 }
 
 impl When {
+    /// Reads the forms scruple accepts for a time, in campaigns and on the
+    /// command line alike: a date (`2026-11-23`), a civil date-time without
+    /// offset (`2026-11-23T10:00`, seconds optional), or an instant (RFC 3339
+    /// with `Z` or an offset, or with a `[Zone]` annotation).
+    pub fn parse(text: &str) -> Result<When, jiff::Error> {
+        if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+            return Ok(When::Instant(ts));
+        }
+        if let Ok(zoned) = crate::tz::parse_zoned(text) {
+            return Ok(When::Instant(zoned.timestamp()));
+        }
+        // jiff reads a date-time string as a date by dropping the time, so
+        // decide by the presence of a time part.
+        if text.contains(['T', 't', ' ']) {
+            text.parse::<civil::DateTime>().map(When::DateTime)
+        } else {
+            text.parse::<civil::Date>().map(When::Date)
+        }
+    }
+
+    /// [`When::parse`] with a message for people: what was wrong, and the
+    /// forms that are accepted.
+    pub fn read(text: &str) -> Result<When, String> {
+        When::parse(text).map_err(|_| {
+            format!(
+                "`{text}` is not a time: write a date (2026-11-23), a date and time \
+                 (2026-11-23T10:00) or an instant with an offset (2026-11-23T10:00:00Z, \
+                 2026-11-23T10:00+01:00)"
+            )
+        })
+    }
+
+    /// Reads `text` as [`When::read`] does and resolves it in `zone`.
+    pub fn read_instant(text: &str, zone: &TimeZone) -> Result<jiff::Timestamp, String> {
+        When::read(text)?
+            .instant_in(zone)
+            .ok_or_else(|| format!("`{text}` is out of range"))
+    }
+
+    /// The instant this names when a time without offset is read in `zone`
+    /// (a date is the start of that day there). `None` past jiff's range.
+    pub fn instant_in(&self, zone: &TimeZone) -> Option<jiff::Timestamp> {
+        match self {
+            When::Instant(ts) => Some(*ts),
+            When::DateTime(dt) => dt.to_zoned(zone.clone()).ok().map(|z| z.timestamp()),
+            When::Date(d) => d.to_zoned(zone.clone()).ok().map(|z| z.timestamp()),
+        }
+    }
+
     /// The calendar date (in UTC for instants).
     pub fn date(&self) -> civil::Date {
         match self {
@@ -856,6 +905,41 @@ impl CampaignModel {
             }
         }
         out
+    }
+
+    /// The zone a time written without offset means for this campaign: its
+    /// `schedule.timezone` when that names a zone, else UTC (also for
+    /// `recipient`, where each recipient's zone differs).
+    pub fn civil_zone(&self) -> TimeZone {
+        match self.schedule.as_ref().and_then(|s| s.timezone.as_ref()) {
+            Some(Spanned {
+                value: ScheduleZone::Zone(tz),
+                ..
+            }) => tz.clone(),
+            _ => TimeZone::UTC,
+        }
+    }
+
+    /// The instant of a send slot given as `when` (`gate --at`): a time
+    /// without offset is in [`Self::civil_zone`]. A date alone is refused:
+    /// which hour it means decides quiet hours, so it must be written.
+    pub fn send_instant(&self, when: &When) -> Result<jiff::Timestamp, Box<crate::diag::Diag>> {
+        let refuse = |message: String, help: &str| {
+            Box::new(crate::diag::Diag::error("scruple::gate::bad_time", message).with_help(help))
+        };
+        if let When::Date(d) = when {
+            return Err(refuse(
+                format!("`{d}` is a date without a time of day, and a send slot needs one"),
+                "give the send time, such as `2026-12-01T10:00` (in the campaign's \
+                 schedule.timezone, else UTC) or `2026-12-01T10:00:00+01:00`",
+            ));
+        }
+        when.instant_in(&self.civil_zone()).ok_or_else(|| {
+            refuse(
+                "the send time is out of range".into(),
+                "give a time between the years 1 and 9999",
+            )
+        })
     }
 
     /// Every expanded send of the schedule.

@@ -92,9 +92,10 @@ impl Inputs {
     pub fn add_path(&mut self, path: &Path) {
         if path.is_dir() {
             let mut found = Vec::new();
-            collect_scruple_files(path, path, &mut found);
+            let refused = self.diags.len();
+            collect_scruple_files(path, &mut found, &mut self.diags);
             found.sort();
-            if found.is_empty() {
+            if found.is_empty() && self.diags.len() == refused {
                 self.diags.push(
                     Diag::error(
                         "scruple::load::no_policies",
@@ -276,16 +277,48 @@ fn origin_key(origin: &Origin) -> String {
     }
 }
 
-fn collect_scruple_files(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+/// Every `*.scruple` file below `root`, as logical paths. A link is
+/// followed only while it stays inside `root`, as an import's is: one that
+/// leads out is reported (the directory's owner may not control its target),
+/// and a directory reached twice (a link loop) is walked once.
+fn collect_scruple_files(root: &Path, out: &mut Vec<String>, diags: &mut Vec<Diag>) {
+    let Ok(real_root) = root.canonicalize() else {
         return;
     };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_scruple_files(root, &path, out);
-        } else if path.extension().is_some_and(|e| e == "scruple") {
-            if let Ok(rel) = path.strip_prefix(root) {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        match dir.canonicalize() {
+            Ok(real) if seen.insert(real.clone()) => {}
+            _ => continue,
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let is_link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            let is_dir = path.is_dir();
+            if !is_dir && path.extension().is_none_or(|e| e != "scruple") {
+                continue;
+            }
+            if is_link && !path.canonicalize().is_ok_and(|t| t.starts_with(&real_root)) {
+                diags.push(
+                    Diag::error(
+                        "scruple::load::outside_root",
+                        format!(
+                            "`{}` is a link to a place outside the policy directory `{}`",
+                            path.display(),
+                            root.display()
+                        ),
+                    )
+                    .with_help("policy files must lie inside the directory given; copy the file in, or pass its real path to scruple as another policy path"),
+                );
+                continue;
+            }
+            if is_dir {
+                dirs.push(path);
+            } else if let Ok(rel) = path.strip_prefix(root) {
                 out.push(to_logical(rel));
             }
         }
@@ -416,5 +449,42 @@ fn read(
                 }
             }
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    const RULE: &str = "policy \"p\"\nrule r {\n  forbid fields [ssn]\n}\n";
+
+    /// Issue 10 item 10: a directory given as a policy path followed links
+    /// to files outside it, which imports refuse.
+    #[test]
+    fn policy_dir_symlink_outside_is_refused() {
+        let outside = tempfile::tempdir().expect("temp dir");
+        let secret = outside.path().join("elsewhere.scruple");
+        std::fs::write(&secret, RULE).expect("written");
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("own.scruple"), RULE.replace("r {", "own {"))
+            .expect("written");
+        std::os::unix::fs::symlink(&secret, dir.path().join("link.scruple")).expect("link");
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("subdir")).expect("link");
+        // A link that stays inside is followed; a loop is walked once.
+        std::fs::create_dir(dir.path().join("inner")).expect("dir");
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("inner/up")).expect("link");
+
+        let mut inputs = Inputs::default();
+        inputs.add_path(dir.path());
+        let loaded = inputs.load();
+        let codes: Vec<&str> = loaded.diags.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["scruple::load::outside_root", "scruple::load::outside_root"],
+            "{:?}",
+            loaded.diags
+        );
+        let names: Vec<&str> = loaded.files.iter().map(|f| f.logical.as_str()).collect();
+        assert_eq!(names, ["own.scruple"]);
     }
 }

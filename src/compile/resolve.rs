@@ -18,9 +18,6 @@ use crate::syntax::ast::{
     self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
 };
 
-/// Longest chain of sets built from sets that is expanded.
-const MAX_SET_DEPTH: usize = 256;
-
 /// Channels a campaign can use; `on …` in a cap must name these.
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
 
@@ -562,7 +559,9 @@ impl Resolver<'_> {
     /// Reports every strongly connected component as a cycle, labelling each
     /// edge that belongs to it.
     fn report_cycles(&mut self) {
-        let sccs = petgraph::algo::tarjan_scc(&self.graph);
+        // Kosaraju walks with an explicit stack; petgraph's Tarjan recurses once
+        // per node of a chain and overflows on a long one.
+        let sccs = petgraph::algo::kosaraju_scc(&self.graph);
         for scc in sccs {
             let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
             // The component's own edges, in the order they were added. Only
@@ -647,60 +646,68 @@ impl Resolver<'_> {
         }
     }
 
+    /// Flattens every set once, children before parents, with an explicit
+    /// stack: a chain of any length neither recurses nor recomputes.
     fn flatten_all(&mut self) {
         let names: Vec<String> = self.sets.keys().cloned().collect();
-        for name in names {
-            let mut visiting = Vec::new();
-            self.flatten(&name, &mut visiting);
+        let mut visiting: BTreeSet<String> = BTreeSet::new();
+        for root in names {
+            // (set, its references pushed already?)
+            let mut stack: Vec<(String, bool)> = vec![(root, false)];
+            while let Some((name, expanded)) = stack.pop() {
+                if self.flat.contains_key(&name) {
+                    continue;
+                }
+                let Some((_, decl)) = self.sets.get(&name) else {
+                    continue;
+                };
+                if expanded {
+                    visiting.remove(&name);
+                    let members = self.flat_members(&decl.value.clone());
+                    self.flat.insert(name, members);
+                    continue;
+                }
+                if !visiting.insert(name.clone()) {
+                    continue; // cycle: already reported, members left out
+                }
+                let refs: Vec<String> = decl
+                    .value
+                    .terms
+                    .iter()
+                    .filter_map(|t| match t {
+                        SetTerm::Ref(r) if !self.flat.contains_key(&r.name) => Some(r.name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                stack.push((name, true));
+                stack.extend(refs.into_iter().map(|r| (r, false)));
+            }
         }
     }
 
-    fn flatten(&mut self, name: &str, visiting: &mut Vec<String>) -> Arc<SymbolSet> {
-        if let Some(done) = self.flat.get(name) {
-            return done.clone();
+    /// The members of `expr`, from the already flattened sets it names (a
+    /// set left unflattened by a cycle contributes nothing).
+    fn flat_members(&self, expr: &SetExpr) -> Arc<SymbolSet> {
+        // A set that only renames another shares its members.
+        if let [SetTerm::Ref(name)] = expr.terms.as_slice() {
+            return self.flat.get(&name.name).cloned().unwrap_or_default();
         }
-        if visiting.iter().any(|v| v == name) {
-            return Arc::default(); // cycle: already reported
-        }
-        let Some((file, decl)) = self.sets.get(name) else {
-            return Arc::default();
-        };
-        // Sets built from sets built from sets…: bound the recursion so a
-        // generated chain cannot exhaust the stack.
-        if visiting.len() >= MAX_SET_DEPTH {
-            let diag = Diag::error(
-                "scruple::resolve::set_too_deep",
-                format!("set `{name}` is built from a chain of more than {MAX_SET_DEPTH} sets"),
-            )
-            .with_label(&self.files[*file].source, decl.name.span, "too deep")
-            .with_help("list members directly in fewer, flatter sets");
-            self.diags.push(diag);
-            return Arc::default();
-        }
-        let value = decl.value.clone();
-        visiting.push(name.to_string());
-        let members = Arc::new(self.members_of(&value, visiting));
-        visiting.pop();
-        self.flat.insert(name.to_string(), members.clone());
-        members
-    }
-
-    fn members_of(&mut self, expr: &SetExpr, visiting: &mut Vec<String>) -> SymbolSet {
         let mut out = SymbolSet::new();
         for term in &expr.terms {
             match term {
                 SetTerm::List(items, _) => out.extend(items.iter().map(|i| i.name.clone())),
                 SetTerm::Ref(name) => {
-                    out.extend(self.flatten(&name.name, visiting).iter().cloned())
+                    if let Some(members) = self.flat.get(&name.name) {
+                        out.extend(members.iter().cloned());
+                    }
                 }
             }
         }
-        out
+        Arc::new(out)
     }
 
     fn set_of(&mut self, expr: &SetExpr) -> Arc<SymbolSet> {
-        let mut visiting = Vec::new();
-        Arc::new(self.members_of(expr, &mut visiting))
+        self.flat_members(expr)
     }
 
     fn cond(&mut self, expr: &Expr, fi: usize) -> Option<Cond> {
@@ -718,18 +725,28 @@ impl Resolver<'_> {
                     .collect::<Option<_>>()?,
             ),
             Expr::Not(inner, _) => Cond::Not(Box::new(self.cond(inner, fi)?)),
-            Expr::Compare { lhs, op, rhs, .. } => Cond::Compare {
-                lhs: term(lhs),
-                op: *op,
-                rhs: term(rhs),
-            },
+            Expr::Compare { lhs, op, rhs, .. } => {
+                let lhs = term(lhs);
+                let rhs = match term(rhs) {
+                    Term::Symbol(code) if is_jurisdiction(&lhs) => Term::Symbol(jurisdiction(code)),
+                    rhs => rhs,
+                };
+                Cond::Compare { lhs, op: *op, rhs }
+            }
             Expr::In {
                 lhs, negated, set, ..
-            } => Cond::In {
-                lhs: term(lhs),
-                negated: *negated,
-                set: self.set_of(set),
-            },
+            } => {
+                let lhs = term(lhs);
+                let mut set = self.set_of(set);
+                if is_jurisdiction(&lhs) {
+                    set = Arc::new(set.iter().cloned().map(jurisdiction).collect());
+                }
+                Cond::In {
+                    lhs,
+                    negated: *negated,
+                    set,
+                }
+            }
             Expr::Matches { lhs, pattern, .. } => {
                 // Lowering checked the syntax; what is left is the size limit.
                 match regex::RegexBuilder::new(&pattern.value)
@@ -987,6 +1004,18 @@ fn field_path(path: &ast::Path) -> FieldPath {
     FieldPath::new(path.segments.iter().map(|s| s.name.clone()))
 }
 
+fn is_jurisdiction(term: &Term) -> bool {
+    matches!(term, Term::Path(p) if p.dotted() == "jurisdictions")
+}
+
+/// A code a condition compares jurisdictions with, in the hierarchy
+/// campaigns are loaded into ([`crate::geo::canonical`]): a policy's `[FR]`
+/// or `[UK]` matches a campaign's `FR`/`EU-FR` or `UK`/`GB`. A code that is
+/// not ISO 3166 is kept as written.
+fn jurisdiction(code: String) -> String {
+    crate::geo::canonical(&code).unwrap_or(code)
+}
+
 fn term(operand: &ast::Operand) -> Term {
     match operand {
         ast::Operand::Path(p) => Term::Path(field_path(p)),
@@ -995,5 +1024,71 @@ fn term(operand: &ast::Operand) -> Term {
         ast::Operand::Number(n, _) => Term::Number(*n),
         ast::Operand::Bool(b, _) => Term::Bool(*b),
         ast::Operand::List(items, _) => Term::List(items.iter().map(|i| i.name.clone()).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::super::load::MemoryTree;
+    use super::super::{compile, Inputs, Policy};
+    use crate::diag::Diag;
+
+    fn compile_text(text: String) -> (Option<Policy>, Vec<Diag>) {
+        let tree = Arc::new(MemoryTree {
+            prefix: String::new(),
+            files: [("p.scruple".to_string(), text)].into_iter().collect(),
+        });
+        let mut inputs = Inputs::default();
+        inputs.add_memory(&tree, &["p.scruple".to_string()]);
+        compile(inputs)
+    }
+
+    /// Issue 10 item 6: flattening was recursive (so chains were capped at
+    /// 256) and a long chain must now compile, once per set.
+    #[test]
+    fn set_chain_50000_deep_flattens_linearly() {
+        let n = 50_000;
+        let mut text = String::from("policy \"deep\"\n");
+        for i in 0..n {
+            text.push_str(&format!("set s{i} = s{} + [x]\n", i + 1));
+        }
+        text.push_str(&format!(
+            "set s{n} = [a]\nrule r {{\n  forbid targeting on s0\n}}\n"
+        ));
+        let (policy, diags) = compile_text(text);
+        assert!(!diags.iter().any(Diag::is_error), "{diags:?}");
+        let policy = policy.expect("compiles");
+        let members: Vec<&str> = policy.sets["s0"]
+            .members
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(members, ["a", "x"]);
+        assert_eq!(policy.sets[&format!("s{}", n - 1)].members.len(), 2);
+    }
+
+    /// Issue 10 item 14: a policy's `[FR, UK]` means what a campaign's does.
+    #[test]
+    fn jurisdiction_codes_in_conditions_are_read_into_the_hierarchy() {
+        let text =
+            "policy \"j\"\nrule r {\n  when jurisdiction in [FR, UK, US-CA]\n  require owner\n}\n";
+        let (policy, diags) = compile_text(text.to_string());
+        let policy = policy.unwrap_or_else(|| panic!("{diags:?}"));
+        let Some(crate::compile::Cond::In { set, .. }) = &policy.rules[0].when else {
+            panic!("{:?}", policy.rules[0].when);
+        };
+        let codes: Vec<&str> = set.iter().map(String::as_str).collect();
+        assert_eq!(codes, ["EU-FR", "GB", "US-CA"]);
+    }
+
+    #[test]
+    fn set_cycle_is_reported_and_members_outside_it_kept() {
+        let text = "policy \"c\"\nset a = b + [x]\nset b = a + [y]\nset c = a + [z]\nrule r {\n  forbid targeting on c\n}\n";
+        let (policy, diags) = compile_text(text.to_string());
+        assert!(policy.is_none());
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        assert!(codes.contains(&"scruple::resolve::set_cycle"), "{codes:?}");
     }
 }

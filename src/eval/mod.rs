@@ -156,6 +156,10 @@ fn check_with(
         );
     }
     let mut diagnostics = vocabulary(policy, campaign);
+    diagnostics.extend(crate::campaign::advice::past_sends(campaign, options.now));
+    diagnostics.extend(crate::campaign::advice::uncovered_jurisdictions(
+        policy, campaign,
+    ));
     diagnostics.extend(waivers.apply(campaign, &mut findings));
     CampaignReport {
         campaign: campaign.source.clone(),

@@ -25,7 +25,9 @@ pub struct GateCommand {
     pub input_format: Option<InputFormat>,
     /// Planned send time (default: now). With `record`, it is also the send
     /// slot: re-running with the same campaign and time records nothing twice.
-    pub at: Option<Timestamp>,
+    /// A time without offset is in the campaign's zone
+    /// ([`crate::campaign::CampaignModel::send_instant`]).
+    pub at: Option<crate::campaign::When>,
     /// Write allowed decisions here instead of standard output.
     pub allowed: Option<PathBuf>,
     /// Write suppressed decisions (and bad records) here instead of standard output.
@@ -110,7 +112,13 @@ fn execute(
         diagnostics(&diags);
         (EXIT_INPUT, Vec::new())
     })?;
-    let at = command.at.unwrap_or_else(Timestamp::now);
+    let at = match &command.at {
+        None => Timestamp::now(),
+        Some(when) => campaign.model.send_instant(when).map_err(|diag| {
+            diagnostics(&[*diag]);
+            (EXIT_INPUT, Vec::new())
+        })?,
+    };
     let plan =
         GatePlan::new(policy, &campaign, crate::eval::Options { now: at }).map_err(|report| {
             let diags: Vec<Diag> = report

@@ -31,24 +31,11 @@ const EXPECT_EXTRA_KEYS: &[&str] = &["diagnostics", "only"];
 /// share one load (and its problems are reported once).
 type CampaignCache = HashMap<PathBuf, Option<Arc<Campaign>>>;
 
-/// Parses a time given as a date (`2026-11-23`, midnight UTC) or an RFC 3339
-/// instant (`2026-11-23T10:00:00Z`). A date and time without an offset is
-/// refused rather than read as midnight.
+/// Parses a time in any form a campaign accepts ([`crate::campaign::When`]):
+/// a date (midnight UTC), a date and time without offset (UTC), or an
+/// instant with `Z`, an offset or a `[Zone]`.
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    if let Ok(ts) = text.parse::<Timestamp>() {
-        return Ok(ts);
-    }
-    // jiff reads the date part of `2026-11-23T10:00`: accept bare dates only.
-    if !text.contains(['T', 't', ' ']) {
-        let midnight = text
-            .parse::<jiff::civil::Date>()
-            .ok()
-            .and_then(|date| date.to_zoned(jiff::tz::TimeZone::UTC).ok());
-        if let Some(zoned) = midnight {
-            return Ok(zoned.timestamp());
-        }
-    }
-    Err("expected a date (2026-11-23) or an RFC 3339 time (2026-11-23T10:00:00Z)".into())
+    crate::campaign::When::read_instant(text, &jiff::tz::TimeZone::UTC)
 }
 
 /// The test files to run. `paths` are test files or directories (searched

@@ -580,6 +580,12 @@ fn compare(
         }
     }
     for diag in &report.diagnostics {
+        // A test's `at` is when rules are evaluated (a year on, to see
+        // consent go stale), not a planning date: a schedule it has passed
+        // is expected, and only checked when listed.
+        if diag.code == crate::campaign::advice::codes::PAST_SEND {
+            continue;
+        }
         if !test.expect.diagnostics.iter().any(|c| c.value == diag.code) {
             failures.push(Failure::UnexpectedDiagnostic {
                 code: diag.code.clone(),

@@ -406,7 +406,11 @@ fn times_are_dates_or_instants() {
         parse_time("2026-11-23T10:00:00+01:00").map(|t| t.to_string()),
         Ok("2026-11-23T09:00:00Z".to_owned())
     );
-    assert!(parse_time("2026-11-23T10:00").is_err());
+    // The civil form campaigns use is accepted too (issue 10 item 18).
+    assert_eq!(
+        parse_time("2026-11-23T10:00").map(|t| t.to_string()),
+        Ok("2026-11-23T10:00:00Z".to_owned())
+    );
     assert!(parse_time("tomorrow").is_err());
     let diags =
         load_err("  - name: t\n    at: soon\n    campaign_inline: *campaign\n    expect: clean\n");
