@@ -213,7 +213,7 @@ pub fn clip(text: &str) -> Cow<'_, str> {
 /// when `primary`), and the labels moved onto it.
 fn excerpt_of(source: &Source, labels: &[(&Label, bool)]) -> (Excerpt, Vec<LabeledSpan>) {
     let spans: Vec<Span> = labels.iter().map(|(l, _)| l.span).collect();
-    let (excerpt, moved) = Excerpt::new(&source.name, &source.text, &spans);
+    let (excerpt, moved) = Excerpt::new(&source.name, &source.text, source.line_starts(), &spans);
     let labeled = labels
         .iter()
         .zip(moved)

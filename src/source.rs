@@ -48,14 +48,25 @@ pub fn too_large(name: &str, cap: u64) -> Diag {
 }
 
 /// A named piece of source text (a policy file, a campaign, stdin).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct SourceFile {
     /// Display name: a path relative to where the user ran scruple, `<stdin>`,
     /// or `builtin:gdpr.scruple` for packs compiled into the binary.
     pub name: String,
     /// The full text.
     pub text: Arc<str>,
+    /// Byte offset of each line's start, computed on first use: a file with
+    /// thousands of diagnostics must not be rescanned from its start for each.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &SourceFile) -> bool {
+        self.name == other.name && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
 
 /// Shared handle to a source file.
 pub type Source = Arc<SourceFile>;
@@ -66,6 +77,7 @@ impl SourceFile {
         Arc::new(SourceFile {
             name: name.into(),
             text: text.into(),
+            line_starts: std::sync::OnceLock::new(),
         })
     }
 
@@ -76,15 +88,36 @@ impl SourceFile {
             .unwrap_or("")
     }
 
+    /// Byte offset of the start of each line (the first is 0).
+    pub fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (usize, usize) {
         let offset = (offset as usize).min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+        let starts = self.line_starts();
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
+        let col = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
         (line, col)
     }
+}
+
+/// Byte offset of the start of each line of `text` (the first is 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect()
 }
 
 /// A half-open byte range `[start, end)` into a [`SourceFile`].

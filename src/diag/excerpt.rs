@@ -70,7 +70,14 @@ struct OrigLine {
 impl Excerpt {
     /// The excerpt of `text` that shows `spans`, and each span moved onto it
     /// (in the same order).
-    pub fn new(name: &str, text: &str, spans: &[Span]) -> (Excerpt, Vec<SourceSpan>) {
+    /// `line_starts` are the byte offsets of the lines of `text`
+    /// ([`crate::source::line_starts`]).
+    pub fn new(
+        name: &str,
+        text: &str,
+        line_starts: &[usize],
+        spans: &[Span],
+    ) -> (Excerpt, Vec<SourceSpan>) {
         let clamped: Vec<(usize, usize)> = spans
             .iter()
             .map(|s| {
@@ -84,7 +91,7 @@ impl Excerpt {
         let mut points: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
         let mut ends = Vec::with_capacity(clamped.len());
         for &(start, end) in &clamped {
-            let first = line_at(text, start);
+            let first = line_at(text, line_starts, start);
             let mut last = line_at_end(text, first, start, end);
             // A span over many lines shows only its first lines.
             let mut cur = first;
@@ -326,13 +333,13 @@ fn floor_boundary(text: &str, offset: usize) -> usize {
 }
 
 /// The line holding byte `offset`.
-fn line_at(text: &str, offset: usize) -> OrigLine {
-    let before = &text.as_bytes()[..offset];
-    let start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count();
+fn line_at(text: &str, line_starts: &[usize], offset: usize) -> OrigLine {
+    // A binary search, not a count from the file's start: a file with
+    // thousands of diagnostics made rendering them quadratic.
+    let line = line_starts
+        .partition_point(|&s| s <= offset)
+        .saturating_sub(1);
+    let start = line_starts.get(line).copied().unwrap_or(0);
     OrigLine {
         line,
         start,
