@@ -660,6 +660,31 @@ fn recipient_outside_the_campaign_jurisdictions_is_suppressed() {
     assert_eq!(lines[4]["decision"], "allow");
 }
 
+/// Campaigns map ISO codes into the hierarchy (`FR` is `EU-FR`, issue 10
+/// item 14); records must too, or a French recipient written `FR` is
+/// suppressed as outside a campaign for `FR`. A code that is no country is
+/// outside every campaign's jurisdictions (fail closed), not ignored.
+#[test]
+fn recipient_jurisdictions_map_into_the_hierarchy_like_campaigns() {
+    let fr_only = [(
+        "jurisdictions: [EU-FR, EU-DE, US-CA]",
+        "jurisdictions: [FR]",
+    )];
+    let records = [
+        format!(r#"{{"id":"iso",{}}}"#, ADULT_FR.replace("EU-FR", "FR")),
+        format!(r#"{{"id":"eu",{ADULT_FR}}}"#),
+        format!(r#"{{"id":"bogus",{}}}"#, ADULT_FR.replace("EU-FR", "XX")),
+    ];
+    let records: Vec<&str> = records.iter().map(String::as_str).collect();
+    let (code, lines, stderr) = gate_edited(&fr_only, &records, &["--at", "2026-11-23T10:00:00Z"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(lines[0]["decision"], "allow", "{}", lines[0]);
+    assert_eq!(lines[1]["decision"], "allow", "{}", lines[1]);
+    assert_eq!(lines[2]["decision"], "suppress", "{}", lines[2]);
+    let r = reasons(&lines[2]);
+    assert_eq!(r[0].0, "scruple::gate::jurisdiction", "{r:?}");
+}
+
 #[test]
 fn unsubscribed_recipient_without_time_zone_is_suppressed_not_bad() {
     let records = [

@@ -555,6 +555,10 @@ impl<'p> GatePlan<'p> {
             }
             _ => AgeKnown::Unknown,
         };
+        let parts = RecordParts {
+            jurisdiction: parts.jurisdiction.map(|j| self.canonical_jurisdiction(j)),
+            ..parts
+        };
         let jurisdiction = parts
             .jurisdiction
             .as_deref()
@@ -586,6 +590,24 @@ impl<'p> GatePlan<'p> {
             zone,
             attributes: parts.attributes,
         })
+    }
+
+    /// `written` in the hierarchy campaigns and policies are written against
+    /// (`FR` is `EU-FR`, `UK` is `GB`): a record written `FR` on a campaign
+    /// for `EU-FR` would otherwise be outside it, and its age limits unknown.
+    /// A code the plan already names is canonical (the plan's codes are), so
+    /// the usual record costs one comparison per plan code. A code that is no
+    /// jurisdiction stays as written: it lies within none of the campaign's,
+    /// so the recipient is suppressed as outside them, with the other reasons.
+    fn canonical_jurisdiction<'r>(&self, written: Cow<'r, str>) -> Cow<'r, str> {
+        let known = |j: &str| self.scope.iter().chain(&self.jurisdictions).any(|k| k == j);
+        if known(&written) {
+            return written;
+        }
+        match crate::geo::canonical(&written) {
+            Ok(code) if code != *written => Cow::Owned(code),
+            _ => written,
+        }
     }
 
     /// The nearest plan jurisdiction at or above `code` (`EU-FR-75` → `EU-FR` → `EU`).
