@@ -510,3 +510,29 @@ fn categories_are_well_formed() {
         Some("age.minor")
     );
 }
+
+/// The examples shown in docs/taxonomy.md, so the page stays true.
+#[test]
+fn documented_examples() {
+    let shown = |t: &str, k: Kind| classify(t, k).to_string();
+    assert_eq!(
+        shown("copd", Kind::Value),
+        "health.condition (word `copd`: chronic lung disease)"
+    );
+    assert_eq!(
+        shown("medical_history", Kind::AttributeName),
+        "health (phrase `medical history`: medical history)"
+    );
+    assert_eq!(
+        shown("age_verified", Kind::AttributeName),
+        "unclassified (`age verified` is a look-alike: an age check, not a person's age)"
+    );
+    assert_eq!(
+        shown("Lungenkrebs", Kind::Value),
+        "health.condition (compound with `krebs`: cancer (de, compound))"
+    );
+    assert_eq!(
+        shown("conditions", Kind::Value),
+        "unclassified (word `conditions` [weak cue, not enough alone])"
+    );
+}
