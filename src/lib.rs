@@ -20,6 +20,7 @@ pub mod report;
 pub mod serve;
 pub mod source;
 pub mod syntax;
+pub mod taxonomy;
 pub mod tz;
 
 use std::path::PathBuf;
