@@ -207,7 +207,7 @@ fixtures! {
         "special_ad_categories_no_postal_code_targeting",
         "special_ad_categories_no_protected_class_targeting",
     ];
-    proxy_surname_retail: "proxy_surname_retail.yaml" => 0 ["baseline_proxy_targeting", "scruple::campaign::uncovered_jurisdiction"];
+    proxy_surname_retail: "proxy_surname_retail.yaml" => 0 ["baseline_proxy_targeting"];
     special_ad_age_targeting: "special_ad_age_targeting.yaml" => 1 [
         "special_ad_categories_no_age_targeting",
         "special_ad_categories_full_age_range",

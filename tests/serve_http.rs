@@ -1343,3 +1343,17 @@ fn documented_gate_example_is_what_the_server_answers() {
     );
     assert_eq!(answer["summary"]["bad"], 0);
 }
+
+/// Issue 10 item 10: a UTF-8 byte-order mark before a JSON body was a 400
+/// (`expected value at line 1 column 1`); it is dropped, on every endpoint.
+#[test]
+fn a_byte_order_mark_before_the_body_is_dropped() {
+    let dir = scratch("bom");
+    let server = Server::start(&dir, &["--campaigns", "examples/campaigns"]);
+    let (request, _) = documented_gate_example();
+    let mut body = b"\xEF\xBB\xBF".to_vec();
+    body.extend_from_slice(request.to_string().as_bytes());
+    let reply = server.post("/v1/gate", &body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["summary"]["bad"], 0);
+}

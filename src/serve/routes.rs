@@ -143,6 +143,9 @@ fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
 pub(super) async fn read_body(req: Request, deadline: Instant) -> Result<Bytes, ApiError> {
     let read = Bytes::from_request(req, &());
     match tokio::time::timeout_at(deadline.into(), read).await {
+        // A UTF-8 byte-order mark is no content: editors on Windows and some
+        // HTTP clients add one, and JSON parsers refuse it (issue 10 item 10).
+        Ok(Ok(bytes)) if bytes.starts_with(b"\xEF\xBB\xBF") => Ok(bytes.slice(3..)),
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)))) => {
             Err(ApiError::new(
