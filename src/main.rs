@@ -234,6 +234,9 @@ struct GateArgs {
     /// Record the allowed sends in the ledger (created if needed).
     #[arg(long)]
     record: bool,
+    /// Draw no progress line (it is drawn only when stderr is a terminal).
+    #[arg(long, short)]
+    quiet: bool,
     #[command(flatten)]
     policy: PolicyFlags,
 }
@@ -524,14 +527,19 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         ledger: args.ledger.clone(),
         record: args.record,
     };
-    let mut progress = scruple::gate::progress::Progress::new(std::io::stderr().is_terminal());
-    let mut report = |s: &scruple::gate::stream::Summary| progress.update(s);
+    let draw = scruple::gate::progress::should_draw(
+        args.quiet,
+        std::io::stderr().is_terminal(),
+        std::io::stdout().is_terminal(),
+        args.allowed.is_none(),
+    );
+    let mut progress = scruple::gate::progress::TerminalProgress::new(draw);
     let io = GateIo {
         stdin: &mut std::io::stdin().lock(),
         stdout: &mut std::io::stdout().lock(),
         stderr: &mut std::io::stderr(),
         diagnostics: &mut |diags| eprint_diags(diags),
-        progress: Some(&mut report),
+        progress: Some(&mut progress),
     };
     scruple::gate::command::run(&command, &policy, io)
 }
