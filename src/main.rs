@@ -10,10 +10,17 @@ use scruple::compile::{self, graph, Inputs, Policy};
 use scruple::diag::{render_human, Diag};
 
 const EXIT_HELP: &str = "\
-Exit codes:
+Exit codes (of `check`; see each command's --help for its own):
   0  clean: no errors (warnings allowed unless --deny-warnings)
-  1  findings or policy errors
-  2  usage or input error (bad flag, unreadable or malformed file)";
+  1  a campaign has error-level findings (or warnings with --deny-warnings)
+  2  usage or input error (bad flag, unreadable or malformed file), or a
+     policy with errors: campaigns are not checked against it";
+
+const COMPILE_HELP: &str = "\
+Exit codes:
+  0  the policy compiles (warnings are printed and allowed)
+  1  the policy has errors
+  2  usage or input error (bad flag, unreadable or missing file)";
 
 /// Policy-as-code for ethical personalization: lint campaigns against
 /// consent, targeting, frequency and transparency rules.
@@ -61,7 +68,7 @@ fn load_project(cli: &Cli) -> Result<Option<scruple::config::Config>, u8> {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and compile policy files or directories; report every problem.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = COMPILE_HELP)]
     Compile(PolicyArgs),
     /// Print the compiled dependency graph.
     Graph {
@@ -380,7 +387,9 @@ fn main() -> ExitCode {
                 for path in written {
                     eprintln!("wrote {}", path.display());
                 }
-                eprintln!("next: edit scruple.toml, then run `scruple check`");
+                eprintln!(
+                    "next: make campaigns/example.yaml your campaign and run `scruple check`; scruple.toml picks the packs"
+                );
                 0
             }
             Err(diag) => {
