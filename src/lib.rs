@@ -11,6 +11,8 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gate;
 pub mod geo;
 pub mod ledger;

@@ -10,10 +10,17 @@ use scruple::compile::{self, graph, Inputs, Policy};
 use scruple::diag::{render_human, Diag};
 
 const EXIT_HELP: &str = "\
-Exit codes:
+Exit codes (of `check`; see each command's --help for its own):
   0  clean: no errors (warnings allowed unless --deny-warnings)
-  1  findings or policy errors
-  2  usage or input error (bad flag, unreadable or malformed file)";
+  1  a campaign has error-level findings (or warnings with --deny-warnings)
+  2  usage or input error (bad flag, unreadable or malformed file), or a
+     policy with errors: campaigns are not checked against it";
+
+const COMPILE_HELP: &str = "\
+Exit codes:
+  0  the policy compiles (warnings are printed and allowed)
+  1  the policy has errors
+  2  usage or input error (bad flag, unreadable or missing file)";
 
 /// Policy-as-code for ethical personalization: lint campaigns against
 /// consent, targeting, frequency and transparency rules.
@@ -64,7 +71,7 @@ fn load_project(cli: &Cli) -> Result<Option<scruple::config::Config>, u8> {
 #[derive(Subcommand)]
 enum Command {
     /// Parse and compile policy files or directories; report every problem.
-    #[command(after_help = EXIT_HELP)]
+    #[command(after_help = COMPILE_HELP)]
     Compile(PolicyArgs),
     /// Print the compiled dependency graph.
     Graph {
@@ -242,6 +249,9 @@ struct GateArgs {
     /// Record the allowed sends in the ledger (created if needed).
     #[arg(long)]
     record: bool,
+    /// Draw no progress line (it is drawn only when stderr is a terminal).
+    #[arg(long, short)]
+    quiet: bool,
     #[command(flatten)]
     policy: PolicyFlags,
 }
@@ -400,7 +410,9 @@ fn main() -> ExitCode {
                 for path in written {
                     eprintln!("wrote {}", path.display());
                 }
-                eprintln!("next: edit scruple.toml, then run `scruple check`");
+                eprintln!(
+                    "next: make campaigns/example.yaml your campaign and run `scruple check`; scruple.toml picks the packs"
+                );
                 0
             }
             Err(diag) => {
@@ -553,14 +565,19 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         ledger: args.ledger.clone(),
         record: args.record,
     };
-    let mut progress = scruple::gate::progress::Progress::new(std::io::stderr().is_terminal());
-    let mut report = |s: &scruple::gate::stream::Summary| progress.update(s);
+    let draw = scruple::gate::progress::should_draw(
+        args.quiet,
+        std::io::stderr().is_terminal(),
+        std::io::stdout().is_terminal(),
+        args.allowed.is_none(),
+    );
+    let mut progress = scruple::gate::progress::TerminalProgress::new(draw);
     let io = GateIo {
         stdin: &mut std::io::stdin().lock(),
         stdout: &mut std::io::stdout().lock(),
         stderr: &mut std::io::stderr(),
         diagnostics: &mut |diags| eprint_diags(diags),
-        progress: Some(&mut report),
+        progress: Some(&mut progress),
     };
     scruple::gate::command::run(&command, &policy, io)
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use jiff::Timestamp;
 
+use super::progress::{CountingReader, Progress};
 use super::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions, Summary};
 use super::{GatePlan, History, NoHistory};
 use crate::compile::Policy;
@@ -50,8 +51,8 @@ pub struct GateIo<'a> {
     pub stderr: &'a mut dyn Write,
     /// Renders diagnostics (campaign load errors, the campaign's findings).
     pub diagnostics: &'a mut dyn FnMut(&[Diag]),
-    /// Called after each record with the running counts.
-    pub progress: Option<&'a mut dyn FnMut(&Summary)>,
+    /// The progress display; finished before the summary is written.
+    pub progress: Option<&'a mut dyn Progress>,
 }
 
 /// Exit code: every record decided.
@@ -68,9 +69,22 @@ pub fn run(command: &GateCommand, policy: &Policy, io: GateIo<'_>) -> u8 {
         stdout,
         stderr,
         diagnostics,
-        progress,
+        mut progress,
     } = io;
-    match execute(command, policy, stdin, stdout, diagnostics, progress) {
+    let result = execute(
+        command,
+        policy,
+        stdin,
+        stdout,
+        diagnostics,
+        progress.as_deref_mut(),
+    );
+    // The progress line is cleared before anything else is written to
+    // standard error, or the summary would be glued to it.
+    if let Some(p) = progress {
+        p.finish();
+    }
+    match result {
         Ok(notes) => {
             for note in notes {
                 let _ = writeln!(stderr, "{note}");
@@ -98,7 +112,7 @@ fn execute(
     stdin: &mut dyn BufRead,
     stdout: &mut dyn Write,
     diagnostics: &mut dyn FnMut(&[Diag]),
-    progress: Option<&mut dyn FnMut(&Summary)>,
+    progress: Option<&mut (dyn Progress + '_)>,
 ) -> Result<Vec<String>, Failure> {
     let (sources, invalid, usage) =
         crate::check::read_inputs(&[command.campaign.display().to_string()]);
@@ -144,11 +158,21 @@ fn execute(
         } else {
             InputFormat::JsonLines
         });
+    // Bytes read, for the progress bar; its size is known for a regular file.
+    let mut bytes_read = None;
+    let mut total_bytes = None;
     let input: Box<dyn BufRead + '_> = if command.recipients == "-" {
         Box::new(stdin)
     } else {
         let file = std::fs::File::open(&command.recipients)
             .map_err(|e| input_error(format!("cannot read `{}`: {e}", command.recipients)))?;
+        total_bytes = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        let (file, count) = CountingReader::new(file);
+        bytes_read = Some(count);
         Box::new(std::io::BufReader::with_capacity(1 << 16, file))
     };
     // The ledger (created only to record; read when it exists) before the
@@ -198,9 +222,12 @@ fn execute(
         }
     };
     let mut progress = progress;
+    if let Some(p) = progress.as_mut() {
+        p.start(total_bytes);
+    }
     let mut report = |s: &Summary| {
         if let Some(p) = progress.as_mut() {
-            p(s);
+            p.update(bytes_read.as_ref().map_or(0, |c| c.get()), s);
         }
     };
     let options = RunOptions {

@@ -358,3 +358,19 @@ async fn run(state: Arc<state::AppState>, options: &ServeOptions) -> Result<u8, 
     }
     Ok(EXIT_OK)
 }
+
+/// The application as `serve` runs it, over `policy`, without a listener or
+/// the reload task: for the fuzz targets (`fuzz/`), which call it in process.
+#[doc(hidden)]
+pub fn app(policy: crate::compile::Policy, max_body: usize) -> axum::Router {
+    let spec = PolicySpec::default();
+    let served = state::Served::new(policy, Vec::new(), &spec);
+    let settings = state::Settings {
+        token: None,
+        max_body,
+        timeout: Duration::from_secs(10),
+        campaigns: None,
+        ledger: PathBuf::from("/nonexistent/scruple-fuzz/ledger.db"),
+    };
+    routes::router(Arc::new(state::AppState::new(served, spec, settings, None)))
+}

@@ -1,0 +1,10 @@
+//! Policy text → compile → every renderer (graph, rules, explain, fmt).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        scruple::fuzzing::policy_text(text);
+    }
+});
