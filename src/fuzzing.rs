@@ -80,11 +80,16 @@ pub fn campaign_yaml(text: &str) -> u8 {
     let source = SourceFile::new("fuzz.yaml", text);
     let options = crate::eval::Options { now: at() };
     let run = crate::check::run(policy, vec![source], options);
+    let style = |color, width, verbose| crate::render::HumanStyle {
+        color,
+        width,
+        verbose,
+    };
     for deny in [false, true] {
-        let _ = crate::render::human(&run, false, 100, deny);
+        let _ = crate::render::human(&run, style(false, 100, false), deny);
         let _ = crate::render::json::render(&run, policy, deny);
     }
-    let _ = crate::render::human(&run, true, 40, false);
+    let _ = crate::render::human(&run, style(true, 40, true), false);
     let _ = crate::render::sarif::render(&run, policy);
     let _ = crate::render::github::render(&run);
     run.exit_code(false)

@@ -61,7 +61,7 @@ fn run_with_recorder(on_bad: OnBadRecord) -> (u8, Vec<String>) {
         campaign: fixture("gpc-honoured.yaml"),
         recipients: fixture("recipients.jsonl").display().to_string(),
         input_format: None,
-        at: Some(AT.parse().expect("time")),
+        at: Some(scruple::campaign::When::parse(AT).expect("time")),
         allowed: None,
         suppressed: None,
         on_bad,
