@@ -242,8 +242,21 @@ struct GateArgs {
     /// Record the allowed sends in the ledger (created if needed).
     #[arg(long)]
     record: bool,
+    /// How a refused campaign is reported: `human` diagnostics on stderr, or
+    /// `json`, the `scruple check --format json` document on stdout.
+    /// Decisions are always JSON Lines.
+    #[arg(long, value_enum, default_value_t = GateReportFormat::Human)]
+    format: GateReportFormat,
     #[command(flatten)]
     policy: PolicyFlags,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GateReportFormat {
+    /// Diagnostics for people, on standard error.
+    Human,
+    /// The `scruple.check/v1` document, on standard output.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -527,7 +540,7 @@ fn cmd_check(args: &CheckArgs) -> u8 {
 }
 
 fn cmd_gate(args: &GateArgs) -> u8 {
-    use scruple::gate::command::{GateCommand, GateIo};
+    use scruple::gate::command::{GateCommand, GateFormat, GateIo};
     use scruple::gate::stream::{InputFormat, OnBadRecord};
     let policy_args = PolicyArgs {
         paths: args.policy.paths.clone(),
@@ -552,6 +565,10 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         },
         ledger: args.ledger.clone(),
         record: args.record,
+        format: match args.format {
+            GateReportFormat::Human => GateFormat::Human,
+            GateReportFormat::Json => GateFormat::Json,
+        },
     };
     let mut progress = scruple::gate::progress::Progress::new(std::io::stderr().is_terminal());
     let mut report = |s: &scruple::gate::stream::Summary| progress.update(s);
