@@ -252,8 +252,21 @@ struct GateArgs {
     /// Draw no progress line (it is drawn only when stderr is a terminal).
     #[arg(long, short)]
     quiet: bool,
+    /// How a refused campaign is reported: `human` diagnostics on stderr, or
+    /// `json`, the `scruple check --format json` document on stdout.
+    /// Decisions are always JSON Lines.
+    #[arg(long, value_enum, default_value_t = GateReportFormat::Human)]
+    format: GateReportFormat,
     #[command(flatten)]
     policy: PolicyFlags,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GateReportFormat {
+    /// Diagnostics for people, on standard error.
+    Human,
+    /// The `scruple.check/v1` document, on standard output.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -539,7 +552,7 @@ fn cmd_check(args: &CheckArgs) -> u8 {
 }
 
 fn cmd_gate(args: &GateArgs) -> u8 {
-    use scruple::gate::command::{GateCommand, GateIo};
+    use scruple::gate::command::{GateCommand, GateFormat, GateIo};
     use scruple::gate::stream::{InputFormat, OnBadRecord};
     let policy_args = PolicyArgs {
         paths: args.policy.paths.clone(),
@@ -564,6 +577,10 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         },
         ledger: args.ledger.clone(),
         record: args.record,
+        format: match args.format {
+            GateReportFormat::Human => GateFormat::Human,
+            GateReportFormat::Json => GateFormat::Json,
+        },
     };
     let draw = scruple::gate::progress::should_draw(
         args.quiet,

@@ -703,7 +703,7 @@ fn human_output_is_compact() {
         verbose.stdout
     );
     assert!(
-        verbose.stdout.contains("policies/baseline.scruple:25:6"),
+        verbose.stdout.contains("policies/baseline.scruple:26:6"),
         "{}",
         verbose.stdout
     );

@@ -289,6 +289,75 @@ fn a_violating_campaign_stops_before_any_recipient() {
     );
 }
 
+/// `scruple check --format json` on `campaign` at [`AT`], parsed.
+fn check_json(campaign: &Path) -> Value {
+    let out = Command::cargo_bin("scruple")
+        .expect("binary built")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("check")
+        .arg(campaign)
+        .args(["--no-config", "--format", "json", "--at", AT])
+        .output()
+        .expect("scruple runs");
+    serde_json::from_slice(&out.stdout).expect("check writes JSON")
+}
+
+#[test]
+fn a_rejected_campaign_is_reported_as_check_json_with_format_json() {
+    let campaign = Path::new("examples/campaigns/baby-club.yaml");
+    let (code, stdout, stderr) = gate(
+        campaign,
+        &fixture("recipients.jsonl").display().to_string(),
+        &["--format", "json"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).expect("one JSON document on stdout");
+    assert_eq!(document["schema"], "scruple.check/v1");
+    assert_eq!(document["campaigns"][0]["verdict"], "fail");
+    // The same findings, field for field, as `check --format json` gives.
+    let check = check_json(campaign);
+    assert_eq!(
+        document["campaigns"][0]["findings"],
+        check["campaigns"][0]["findings"]
+    );
+    assert_eq!(document["summary"], check["summary"]);
+    let rules: Vec<&str> = document["campaigns"][0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(
+        rules.contains(&"baseline_special_category_targeting"),
+        "{rules:?}"
+    );
+    // No decision was written, and the human diagnostics are not repeated.
+    assert!(!stdout.contains("\"decision\""), "{stdout}");
+    assert!(
+        !stderr.contains("baseline_special_category_targeting"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no recipient was processed"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_campaign_is_reported_as_check_json_with_format_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let campaign = dir.path().join("broken.yaml");
+    std::fs::write(&campaign, "id: broken\nchannels: [pigeon]\n").expect("write campaign");
+    let (code, stdout, stderr) = gate(
+        &campaign,
+        &fixture("recipients.jsonl").display().to_string(),
+        &["--format", "json"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).expect("one JSON document on stdout");
+    assert_eq!(document["campaigns"][0]["verdict"], "invalid");
+    assert!(document["campaigns"][0]["diagnostics"]
+        .as_array()
+        .is_some_and(|d| !d.is_empty()));
+}
+
 #[test]
 fn missing_recipients_file_is_an_input_error() {
     let (code, _, stderr) = gate(&fixture("gpc-honoured.yaml"), "no/such/file.jsonl", &[]);

@@ -109,3 +109,62 @@ fn all_suites_together_cover_every_rule() {
         render::coverage_table(&run.coverage)
     );
 }
+
+/// The `scruple::check::unknown_purpose` warnings of checking `inputs`
+/// (files or directories) against the shipped packs, as (file, message).
+fn unknown_purposes(inputs: &[&str]) -> Vec<(String, String, Option<String>)> {
+    let policy = shipped_policy();
+    let args: Vec<String> = inputs.iter().map(|s| s.to_string()).collect();
+    let (sources, _invalid, usage) = scruple::check::read_inputs(&args);
+    assert!(usage.is_empty(), "{}", render_human(&usage, false, 100));
+    let run = scruple::check::run(&policy, sources, scruple::eval::Options::default());
+    run.reports
+        .iter()
+        .flat_map(|r| {
+            r.diagnostics
+                .iter()
+                .filter(|d| d.code == "scruple::check::unknown_purpose")
+                .map(|d| (r.campaign.name.clone(), d.message.clone(), d.help.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn a_misspelt_purpose_is_caught_by_the_shipped_vocabulary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let campaign = dir.path().join("typo.yaml");
+    let text = std::fs::read_to_string("tests/fixtures/campaigns/unknown_purpose_typo.yaml")
+        .expect("fixture")
+        .replace(
+            "purposes: [email_marketting]",
+            "purposes: [emial_marketing]",
+        );
+    assert!(text.contains("emial_marketing"), "the fixture changed");
+    std::fs::write(&campaign, text).expect("write campaign");
+    let found = unknown_purposes(&[&campaign.display().to_string()]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].1.contains("`emial_marketing`"), "{found:?}");
+    assert_eq!(
+        found[0].2.as_deref(),
+        Some("did you mean `email_marketing`?"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn every_purpose_the_repository_uses_is_in_the_vocabulary() {
+    let found = unknown_purposes(&[
+        "examples/campaigns",
+        "tests/fixtures/campaigns",
+        "tests/fixtures/gate",
+        // The published cases, one directory per theme.
+        "tests/cases/*/*.yaml",
+    ]);
+    // The one deliberate typo (checked against its own policy in check_cli).
+    let unexpected: Vec<_> = found
+        .iter()
+        .filter(|(file, _, _)| !file.ends_with("unknown_purpose_typo.yaml"))
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert!(!found.is_empty(), "the typo fixture is still caught");
+}

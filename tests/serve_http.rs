@@ -698,6 +698,38 @@ fn api_end_to_end_matches_openapi() {
     assert!(violating.json()["error"]["diagnostics"]
         .as_array()
         .is_some_and(|d| !d.is_empty()));
+    // The findings also come as the `scruple.check/v1` document, as
+    // `POST /v1/check` answers it for the same campaign.
+    let refused = violating.json()["error"]["check"].clone();
+    assert_eq!(refused["schema"], "scruple.check/v1");
+    assert_eq!(refused["campaigns"][0]["verdict"], "fail");
+    let checked = call(
+        "POST",
+        &format!("/v1/check?at={SEND_AT}&name=baby-club.yaml"),
+        example("baby-club.yaml").as_bytes(),
+    )
+    .json();
+    // Same findings; only the file name in locations may differ (a
+    // reference inside `--campaigns` against the `name` given to check).
+    let gist = |document: &Value| -> Vec<(Value, Value, Value, Value, Value)> {
+        document["campaigns"][0]["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                (
+                    f["rule"].clone(),
+                    f["severity"].clone(),
+                    f["status"].clone(),
+                    f["citations"].clone(),
+                    f["location"]["offset"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert!(!gist(&refused).is_empty());
+    assert_eq!(gist(&refused), gist(&checked));
+    assert_eq!(refused["summary"], checked["summary"]);
     for (reference, status, code) in [
         ("../README.md", 400, "bad_reference"),
         ("/etc/passwd", 400, "bad_reference"),
@@ -751,7 +783,8 @@ fn api_end_to_end_matches_openapi() {
         "scruple_gate_decisions_total{outcome=\"bad\"} 2",
         "scruple_gate_suppressions_total{rule=\"baseline_honour_unsubscribes\"} 1",
         "scruple_check_campaigns_total{verdict=\"pass\"} 2",
-        "scruple_check_campaigns_total{verdict=\"fail\"} 2",
+        // The third: the check compared with the gate's refusal.
+        "scruple_check_campaigns_total{verdict=\"fail\"} 3",
         "# TYPE scruple_http_request_duration_seconds histogram",
     ] {
         assert!(text.contains(line), "metrics lack `{line}`:\n{text}");

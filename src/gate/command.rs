@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use super::progress::{CountingReader, Progress};
 use super::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions, Summary};
 use super::{GatePlan, History, NoHistory};
+use crate::check::{CheckRun, InvalidInput};
 use crate::compile::Policy;
 use crate::diag::Diag;
 use crate::ledger::command::{ledger_error, sends};
@@ -39,6 +40,22 @@ pub struct GateCommand {
     pub ledger: PathBuf,
     /// Record the allowed sends in the ledger, in one transaction at the end of the run.
     pub record: bool,
+    /// How a campaign that is refused (invalid, or violating the policy) is
+    /// reported.
+    pub format: GateFormat,
+}
+
+/// How `scruple gate` reports a campaign it refuses before reading any
+/// recipient. The decisions themselves are always JSON Lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GateFormat {
+    /// Diagnostics for people, on standard error.
+    #[default]
+    Human,
+    /// The `scruple.check/v1` document of `scruple check --format json` on
+    /// standard output (where no decision is written then), so a sending
+    /// tool reads the findings as data.
+    Json,
 }
 
 /// The streams of a gate run.
@@ -114,42 +131,80 @@ fn execute(
     diagnostics: &mut dyn FnMut(&[Diag]),
     progress: Option<&mut (dyn Progress + '_)>,
 ) -> Result<Vec<String>, Failure> {
+    // A refused campaign: its diagnostics for people, or the check document.
+    let mut refuse = |run: CheckRun, code: u8, notes: Vec<String>| -> Failure {
+        match command.format {
+            GateFormat::Human => {
+                let diags: Vec<Diag> = run
+                    .usage
+                    .into_iter()
+                    .chain(run.invalid.into_iter().flat_map(|i| i.diags))
+                    .chain(run.reports.into_iter().flat_map(|r| {
+                        let findings: Vec<Diag> = r.findings.iter().map(|f| f.to_diag()).collect();
+                        r.diagnostics.into_iter().chain(findings)
+                    }))
+                    .collect();
+                diagnostics(&diags);
+            }
+            GateFormat::Json => {
+                let text = crate::render::json::render(&run, policy, false);
+                if let Err(e) = writeln!(stdout, "{text}").and_then(|()| stdout.flush()) {
+                    return input_error(format!("cannot write the report: {e}"));
+                }
+            }
+        }
+        (code, notes)
+    };
     let (sources, invalid, usage) =
         crate::check::read_inputs(&[command.campaign.display().to_string()]);
     let Some(source) = sources.into_iter().next() else {
-        let mut errors = usage;
-        errors.extend(invalid.into_iter().flat_map(|i| i.diags));
-        diagnostics(&errors);
-        return Err((EXIT_INPUT, Vec::new()));
+        let run = CheckRun {
+            reports: Vec::new(),
+            invalid,
+            usage,
+        };
+        return Err(refuse(run, EXIT_INPUT, Vec::new()));
     };
-    let campaign = crate::campaign::load(&source).map_err(|diags| {
-        diagnostics(&diags);
-        (EXIT_INPUT, Vec::new())
-    })?;
+    let campaign = match crate::campaign::load(&source) {
+        Ok(campaign) => campaign,
+        Err(diags) => {
+            let run = CheckRun {
+                invalid: vec![InvalidInput {
+                    name: source.name.clone(),
+                    diags,
+                }],
+                ..CheckRun::default()
+            };
+            return Err(refuse(run, EXIT_INPUT, Vec::new()));
+        }
+    };
     let at = match &command.at {
         None => Timestamp::now(),
-        Some(when) => campaign.model.send_instant(when).map_err(|diag| {
-            diagnostics(&[*diag]);
-            (EXIT_INPUT, Vec::new())
-        })?,
+        Some(when) => match campaign.model.send_instant(when) {
+            Ok(at) => at,
+            Err(diag) => {
+                let run = CheckRun {
+                    invalid: vec![InvalidInput {
+                        name: source.name.clone(),
+                        diags: vec![*diag],
+                    }],
+                    ..CheckRun::default()
+                };
+                return Err(refuse(run, EXIT_INPUT, Vec::new()));
+            }
+        },
     };
-    let plan =
-        GatePlan::new(policy, &campaign, crate::eval::Options { now: at }).map_err(|report| {
-            let diags: Vec<Diag> = report
-                .diagnostics
-                .iter()
-                .cloned()
-                .chain(report.findings.iter().map(|f| f.to_diag()))
-                .collect();
-            diagnostics(&diags);
-            (
-                EXIT_CAMPAIGN,
-                vec![
-                    "gate: the campaign violates the policy; no recipient was processed"
-                        .to_string(),
-                ],
-            )
-        })?;
+    let plan = match GatePlan::new(policy, &campaign, crate::eval::Options { now: at }) {
+        Ok(plan) => plan,
+        Err(report) => {
+            let run = CheckRun {
+                reports: vec![*report],
+                ..CheckRun::default()
+            };
+            let note = "gate: the campaign violates the policy; no recipient was processed";
+            return Err(refuse(run, EXIT_CAMPAIGN, vec![note.to_string()]));
+        }
+    };
 
     let format = command
         .input_format

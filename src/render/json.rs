@@ -135,6 +135,20 @@ fn finding_out(f: &Finding) -> FindingOut<'_> {
 
 /// Renders the run as pretty JSON.
 pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
+    serde_json::to_string_pretty(&document(run, policy, deny_warnings))
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The run as a `scruple.check/v1` JSON value: what [`render`] prints, for
+/// callers that embed it in another document (the gate's refusal in `serve`).
+pub fn to_value(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> serde_json::Value {
+    serde_json::to_value(document(run, policy, deny_warnings)).unwrap_or_else(
+        // Only a map with non-string keys fails to serialise; there is none.
+        |e| serde_json::json!({ "error": e.to_string() }),
+    )
+}
+
+fn document<'a>(run: &'a CheckRun, policy: &Policy, deny_warnings: bool) -> Document<'a> {
     let mut campaigns: Vec<CampaignOut<'_>> = run
         .invalid
         .iter()
@@ -165,7 +179,7 @@ pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
         .collect();
     packs.sort();
     packs.dedup();
-    let doc = Document {
+    Document {
         schema: SCHEMA,
         tool: Tool {
             name: "scruple",
@@ -179,6 +193,5 @@ pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
         campaigns,
         errors: run.usage.iter().map(diag_out).collect(),
         summary: summarize(run, deny_warnings),
-    };
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
 }

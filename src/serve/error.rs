@@ -19,6 +19,9 @@ pub struct ApiError {
     pub message: String,
     /// Diagnostics (campaign problems, findings), in the `scruple.check/v1` form.
     pub diagnostics: Vec<Diag>,
+    /// For a campaign the gate refuses: its `scruple.check/v1` document, as
+    /// `POST /v1/check` would answer, so clients read one schema.
+    pub check: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -31,6 +34,8 @@ struct Inner<'a> {
     code: &'a str,
     message: &'a str,
     diagnostics: Vec<DiagOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check: Option<&'a serde_json::Value>,
 }
 
 impl ApiError {
@@ -41,12 +46,19 @@ impl ApiError {
             code,
             message: message.into(),
             diagnostics: Vec::new(),
+            check: None,
         }
     }
 
     /// The same error, carrying diagnostics.
     pub fn with_diagnostics(mut self, diagnostics: Vec<Diag>) -> ApiError {
         self.diagnostics = diagnostics;
+        self
+    }
+
+    /// The same error, carrying a `scruple.check/v1` document.
+    pub fn with_check(mut self, check: serde_json::Value) -> ApiError {
+        self.check = Some(check);
         self
     }
 
@@ -67,6 +79,7 @@ impl ApiError {
                 code: self.code,
                 message: &self.message,
                 diagnostics: self.diagnostics.iter().map(diag_out).collect(),
+                check: self.check.as_ref(),
             },
         };
         serde_json::to_string(&body).unwrap_or_else(|_| {

@@ -111,7 +111,7 @@ fn decide_batch(
     )?;
     let campaign = crate::campaign::load(&source).map_err(campaign_error)?;
     let plan = GatePlan::new(&served.policy, &campaign, Options { now: at })
-        .map_err(|report| violates_policy(&report))?;
+        .map_err(|report| violates_policy(*report, &served.policy))?;
     let input = json_lines(request.recipients)?;
 
     // The ledger, opened for this request: read when it exists, created to
@@ -221,20 +221,29 @@ fn decide_batch(
     gate_body(&head, &sink.lines.allowed)
 }
 
-/// 422 for a campaign the gate refuses, with its findings as diagnostics.
-fn violates_policy(report: &crate::eval::CampaignReport) -> ApiError {
+/// 422 for a campaign the gate refuses, with its findings as diagnostics and
+/// as the `scruple.check/v1` document (`check`) that `POST /v1/check` answers.
+fn violates_policy(
+    report: crate::eval::CampaignReport,
+    policy: &crate::compile::Policy,
+) -> ApiError {
     let diags = report
         .diagnostics
         .iter()
         .cloned()
         .chain(report.findings.iter().map(|f| f.to_diag()))
         .collect();
+    let run = crate::check::CheckRun {
+        reports: vec![report],
+        ..crate::check::CheckRun::default()
+    };
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "campaign_violates_policy",
-        "the campaign itself violates the policy; no recipient was decided (see POST /v1/check)",
+        "the campaign itself violates the policy; no recipient was decided (see `check`)",
     )
     .with_diagnostics(diags)
+    .with_check(crate::render::json::to_value(&run, policy, false))
 }
 
 /// The records as JSON Lines, the input of [`stream::run`]: record *n* of
