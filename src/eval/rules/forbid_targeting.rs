@@ -90,6 +90,17 @@ impl Forbidden<'_> {
         if !self.categories.iter().any(|f| c.is_within(f)) {
             return None;
         }
+        // A page says what it is about; the site's name decides only when
+        // the page does not. `shop.pharmacy.example/shoes/running` is a shoe
+        // page, not health data, while `cancer.org/` stays health.
+        if kind == Kind::Url {
+            if let Some(path) = url_path(text) {
+                let page = classify(path, Kind::Url);
+                if page.category.is_some_and(|p| !p.is_sensitive()) {
+                    return None;
+                }
+            }
+        }
         let evidence: Vec<String> = found.deciding().map(ToString::to_string).collect();
         Some(Reading {
             text: text.to_string(),
@@ -118,6 +129,15 @@ fn value_kind(text: &str) -> Kind {
     } else {
         Kind::Value
     }
+}
+
+/// The path of a URL (`/shoes/running`), without host, query or fragment;
+/// `None` when there is no path beyond `/`.
+fn url_path(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = &rest[rest.find('/')?..];
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    (path.len() > 1).then_some(path)
 }
 
 /// The strings of a filter value with where each is written.
@@ -178,7 +198,7 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
                 }
             };
         let what = match &value_at {
-            Some(_) => format!("`{}` on `{}`", target.name, chain[0].0),
+            Some(_) => format!("`{}` value `{}`", target.name, chain[0].0),
             None => format!("`{}`", target.name),
         };
         let (span, label) = match target.via.first() {
