@@ -11,6 +11,7 @@ use super::{summarize, Location, Summary};
 use crate::check::CheckRun;
 use crate::compile::Policy;
 use crate::diag::{clip, Diag};
+use crate::eval::census::TargetingCensus;
 use crate::eval::{Finding, Status, WaiverInfo};
 
 /// Version tag of the JSON document.
@@ -47,6 +48,9 @@ struct CampaignOut<'a> {
     verdict: &'static str,
     findings: Vec<FindingOut<'a>>,
     diagnostics: Vec<DiagOut>,
+    /// How the targeting inputs were understood (absent for invalid files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targeting: Option<&'a TargetingCensus>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +148,7 @@ pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
             verdict: "invalid",
             findings: Vec::new(),
             diagnostics: i.diags.iter().map(diag_out).collect(),
+            targeting: None,
         })
         .collect();
     campaigns.extend(run.reports.iter().map(|r| CampaignOut {
@@ -156,6 +161,7 @@ pub fn render(run: &CheckRun, policy: &Policy, deny_warnings: bool) -> String {
         },
         findings: r.findings.iter().map(finding_out).collect(),
         diagnostics: r.diagnostics.iter().map(diag_out).collect(),
+        targeting: Some(&r.targeting),
     }));
     let mut packs: Vec<String> = policy
         .files
