@@ -172,6 +172,47 @@ fixtures! {
         "gdpr_art9_1_special_category_targeting",
     ];
     targeting_interests_pass: "targeting_interests_pass.yaml" => 0 [];
+
+    // ---- forbid_targeting by meaning (issue 11): each firing case and its
+    // benign twin, which must pass
+    meaning_chronic_conditions: "meaning_chronic_conditions.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_chronic_conditions_pass: "meaning_chronic_conditions_pass.yaml" => 0 [];
+    meaning_chronic_conditions_ca: "meaning_chronic_conditions_ca.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "ccpa_1798_121_limit_sensitive_pi",
+    ];
+    meaning_oncology_url_lookalike: "meaning_oncology_url_lookalike.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_oncology_url_lookalike_pass: "meaning_oncology_url_lookalike_pass.yaml" => 0 [];
+    meaning_disability_exclusion_housing: "meaning_disability_exclusion_housing.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_disability_exclusion_housing_pass: "meaning_disability_exclusion_housing_pass.yaml" => 0 [];
+    meaning_arabic_news_housing: "meaning_arabic_news_housing.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_arabic_news_housing_pass: "meaning_arabic_news_housing_pass.yaml" => 0 [];
+    meaning_children_count_housing: "meaning_children_count_housing.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_children_count_housing_pass: "meaning_children_count_housing_pass.yaml" => 0 [];
+    meaning_debt_stressed_audience: "meaning_debt_stressed_audience.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+    ];
+    meaning_debt_stressed_audience_pass: "meaning_debt_stressed_audience_pass.yaml" => 0 [];
     targeting_policy_derived_score: "targeting_policy_derived_score.yaml" => 1 [
         "baseline_special_category_targeting",
         "baseline_proxy_targeting (skipped)",

@@ -624,3 +624,23 @@ fn diagnostic_past_column_65535_does_not_panic() {
     );
     assert!(rendered.len() < 2_000, "{rendered}");
 }
+
+#[test]
+fn unknown_category_and_law_did_you_mean() {
+    let out = fails(
+        "unknown_category_and_law.scruple",
+        &[
+            "scruple::resolve::unknown_category",
+            "scruple::resolve::unknown_law",
+            "scruple::resolve::unknown_category",
+        ],
+    );
+    assert_eq!(
+        out.labels(0),
+        [("helth.condition", "no category has this name")]
+    );
+    assert!(out.help(0).starts_with("did you mean `health.condition`?"));
+    assert!(out.help(1).starts_with("did you mean `gdpr_art9`?"));
+    assert!(out.help(2).starts_with("did you mean `disability`?"));
+    insta::assert_snapshot!(out.rendered);
+}

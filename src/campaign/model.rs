@@ -683,6 +683,8 @@ pub struct TargetedAttribute<'a> {
     pub name: &'a str,
     /// The `attribute:` value naming it.
     pub span: Span,
+    /// The filter's `value:`, whose strings are classified by meaning.
+    pub value: Option<&'a Spanned<FilterValue>>,
     /// The segment whose filter names it.
     pub segment: &'a Spanned<Segment>,
     /// True when the targeting segment is in `audience.exclusions`.
@@ -845,6 +847,7 @@ impl CampaignModel {
                     out.push(TargetedAttribute {
                         name: &filter.attribute.value,
                         span: filter.attribute.span,
+                        value: filter.value.value.as_ref(),
                         segment,
                         excluded,
                         via: via.clone(),

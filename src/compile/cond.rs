@@ -11,6 +11,23 @@ use crate::syntax::ast::CompareOp;
 /// A set of symbols after resolution (members of named sets flattened).
 pub type SymbolSet = BTreeSet<String>;
 
+/// The prefix of a set member that stands for a taxonomy category rather
+/// than a name (`category health` in a policy is the member
+/// `category:health`).
+pub const CATEGORY_PREFIX: &str = "category:";
+
+/// The set member standing for the taxonomy category `id`.
+pub fn category_member(id: &str) -> String {
+    format!("{CATEGORY_PREFIX}{id}")
+}
+
+/// The taxonomy categories a set holds, as dotted ids.
+pub fn set_categories(set: &SymbolSet) -> Vec<&str> {
+    set.iter()
+        .filter_map(|m| m.strip_prefix(CATEGORY_PREFIX))
+        .collect()
+}
+
 /// A campaign path, aliases expanded (`channel` → `channels`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldPath {

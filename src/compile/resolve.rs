@@ -6,7 +6,7 @@ use std::sync::Arc;
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
-use super::cond::{Cond, FieldPath, SymbolSet, Term};
+use super::cond::{category_member, Cond, FieldPath, SymbolSet, Term};
 use super::graph::{EdgeKind, GraphEdge, GraphNode, NodeKind, PolicyGraph};
 use super::load::{Loaded, LoadedFile};
 use super::{
@@ -17,6 +17,8 @@ use crate::source::Span;
 use crate::syntax::ast::{
     self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
 };
+use crate::taxonomy::categories::ALIASES;
+use crate::taxonomy::{law_view, CategoryId, Law, CATEGORIES};
 
 /// Channels a campaign can use; `on …` in a cap must name these.
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
@@ -330,6 +332,34 @@ impl Resolver<'_> {
                 } else {
                     let names = self.sets.keys().cloned().collect();
                     self.unknown("set", name, file, names, " A name on its own refers to a set; write a list such as `[name]` for a single value");
+                }
+            }
+            // A misspelt category would silently match nothing, so it is an
+            // error like an unknown set.
+            if let SetTerm::Category(name) = term {
+                if CategoryId::parse(&name.name).is_none() {
+                    let mut names: Vec<String> =
+                        CATEGORIES.iter().map(|c| c.id.to_string()).collect();
+                    names.extend(ALIASES.iter().map(|(a, _)| a.to_string()));
+                    self.unknown(
+                        "category",
+                        name,
+                        file,
+                        names,
+                        " Categories are listed in docs/taxonomy.md",
+                    );
+                }
+            }
+            if let SetTerm::Law(name) = term {
+                if law_view(&name.name).is_none() {
+                    let names = Law::ALL.iter().map(|l| l.view_name().to_string()).collect();
+                    self.unknown(
+                        "law",
+                        name,
+                        file,
+                        names,
+                        " Law views are listed in docs/taxonomy.md",
+                    );
                 }
             }
         }
@@ -699,6 +729,19 @@ impl Resolver<'_> {
                 SetTerm::Ref(name) => {
                     if let Some(members) = self.flat.get(&name.name) {
                         out.extend(members.iter().cloned());
+                    }
+                }
+                // Categories become members with a prefix no symbol can
+                // carry (`:`), so unions and references carry them like any
+                // member and rules that match names never match them.
+                SetTerm::Category(name) => {
+                    if let Some(id) = CategoryId::parse(&name.name) {
+                        out.insert(category_member(id.as_str()));
+                    }
+                }
+                SetTerm::Law(name) => {
+                    for id in law_view(&name.name).unwrap_or_default() {
+                        out.insert(category_member(id.as_str()));
                     }
                 }
             }

@@ -213,6 +213,8 @@ pub struct CampaignReport {
     pub diagnostics: Vec<Diag>,
     /// How each rule of the policy turned out, indexed like `Policy::rules`.
     pub outcomes: Vec<RuleOutcome>,
+    /// How the campaign's targeting inputs were understood.
+    pub targeting: crate::eval::census::TargetingCensus,
 }
 
 /// How one rule turned out for one campaign.

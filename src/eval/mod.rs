@@ -6,6 +6,7 @@
 //! per kind under [`rules`]) returns violations, which become [`Finding`]s
 //! carrying the campaign span, the rule's span, citations and help.
 
+pub mod census;
 pub mod expr;
 pub mod finding;
 pub mod rules;
@@ -167,6 +168,7 @@ fn check_with(
         findings,
         diagnostics,
         outcomes,
+        targeting: census::census(policy, &campaign.model),
     }
 }
 

@@ -1016,8 +1016,14 @@ fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool
                 .push(name.as_str());
         }
     }
-    let mut seen: std::collections::HashSet<&str> = forbidden.iter().map(String::as_str).collect();
-    let mut out: Vec<String> = forbidden.iter().cloned().collect();
+    // Taxonomy categories (`category:health`) are not attribute names; the
+    // gate matches names only until it classifies record attributes too
+    // (issue 11 item 7), so they are left out of the list it matches.
+    let names = forbidden
+        .iter()
+        .filter(|m| !m.starts_with(crate::compile::cond::CATEGORY_PREFIX));
+    let mut seen: std::collections::HashSet<&str> = names.clone().map(String::as_str).collect();
+    let mut out: Vec<String> = names.cloned().collect();
     let mut to_visit: Vec<&str> = forbidden.iter().map(String::as_str).collect();
     while let Some(name) = to_visit.pop() {
         for &child in children.get(name).map_or(&[][..], Vec::as_slice) {

@@ -11,6 +11,7 @@ use super::{summarize, Location, Summary};
 use crate::check::CheckRun;
 use crate::compile::Policy;
 use crate::diag::{clip, Diag};
+use crate::eval::census::TargetingCensus;
 use crate::eval::{Finding, Status, WaiverInfo};
 
 /// Version tag of the JSON document.
@@ -47,6 +48,9 @@ struct CampaignOut<'a> {
     verdict: &'static str,
     findings: Vec<FindingOut<'a>>,
     diagnostics: Vec<DiagOut>,
+    /// How the targeting inputs were understood (absent for invalid files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targeting: Option<&'a TargetingCensus>,
 }
 
 #[derive(Serialize)]
@@ -158,6 +162,7 @@ fn document<'a>(run: &'a CheckRun, policy: &Policy, deny_warnings: bool) -> Docu
             verdict: "invalid",
             findings: Vec::new(),
             diagnostics: i.diags.iter().map(diag_out).collect(),
+            targeting: None,
         })
         .collect();
     campaigns.extend(run.reports.iter().map(|r| CampaignOut {
@@ -170,6 +175,7 @@ fn document<'a>(run: &'a CheckRun, policy: &Policy, deny_warnings: bool) -> Docu
         },
         findings: r.findings.iter().map(finding_out).collect(),
         diagnostics: r.diagnostics.iter().map(diag_out).collect(),
+        targeting: Some(&r.targeting),
     }));
     let mut packs: Vec<String> = policy
         .files

@@ -108,6 +108,11 @@ pub enum SetTerm {
     Ref(Ident),
     /// A literal list of symbols.
     List(Vec<Ident>, Span),
+    /// `category health.condition`: a category of the data taxonomy
+    /// (`crate::taxonomy`), matched by meaning in `forbid targeting`.
+    Category(Ident),
+    /// `law gdpr_art9`: every category of the taxonomy that law protects.
+    Law(Ident),
 }
 
 /// `attribute zip_code "Postal code" proxy_for ethnicity derived_from address`.

@@ -260,6 +260,24 @@ impl Lowerer<'_> {
                         list_span,
                     )
                 }
+                Rule::category_term | Rule::law_term => {
+                    let is_category = term.as_rule() == Rule::category_term;
+                    // The grammar guarantees the name after the keyword; a
+                    // missing one lowers to an empty name that resolution
+                    // reports as unknown rather than panicking.
+                    let name = term.into_inner().nth(1).map_or_else(
+                        || Ident {
+                            name: String::new(),
+                            span,
+                        },
+                        |n| self.ident(n),
+                    );
+                    if is_category {
+                        SetTerm::Category(name)
+                    } else {
+                        SetTerm::Law(name)
+                    }
+                }
                 _ => SetTerm::Ref(self.ident(term)),
             })
             .collect();

@@ -304,6 +304,8 @@ fn rule_in_words(rule: Rule) -> &'static str {
         severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
         lineage | lineage_kind | kw_proxy_for | kw_derived_from => "`proxy_for` or `derived_from`",
         set_expr | list => "a set (a set name or a list like `[a, b]`)",
+        category_term | kw_category | category_id => "`category` and a taxonomy category",
+        law_term | kw_law => "`law` and a law view such as `gdpr_art9`",
         ident | symbol => "a name",
         string => "a quoted string",
         integer => "a whole number",

@@ -305,7 +305,7 @@ impl Printer<'_> {
         head.push_str(" =");
         let commented = decl.value.terms.iter().any(|term| match term {
             SetTerm::List(items, span) => self.list_has_comments(items, *span),
-            SetTerm::Ref(_) => false,
+            SetTerm::Ref(_) | SetTerm::Category(_) | SetTerm::Law(_) => false,
         });
         let flat = set_expr(&decl.value);
         if !commented && width(&head) + 1 + width(&flat) <= WIDTH {
@@ -326,7 +326,9 @@ impl Printer<'_> {
         let mut start = String::new();
         for term in &decl.value.terms {
             match term {
-                SetTerm::Ref(name) => start.push_str(&format!("{} + ", name.name)),
+                SetTerm::Ref(_) | SetTerm::Category(_) | SetTerm::Law(_) => {
+                    start.push_str(&format!("{} + ", set_term_word(term)));
+                }
                 SetTerm::List(..) => {
                     start.push('[');
                     break;
@@ -339,12 +341,23 @@ impl Printer<'_> {
         } else {
             (head + " ", 0)
         };
+        // The indent of the line being built: `base`, or one step more on a
+        // line that continues a long union (`  + category familial_status`).
+        let mut indent = base;
         for (i, term) in decl.value.terms.iter().enumerate() {
-            if i > 0 {
+            let word = set_term_word(term);
+            let is_list = matches!(term, SetTerm::List(..));
+            if i > 0 && !is_list && indent + width(&line) + 3 + width(&word) > WIDTH {
+                self.code(indent, std::mem::take(&mut line));
+                indent = base + INDENT;
+                line.push_str("+ ");
+            } else if i > 0 {
                 line.push_str(" + ");
             }
             match term {
-                SetTerm::Ref(name) => line.push_str(&name.name),
+                SetTerm::Ref(_) | SetTerm::Category(_) | SetTerm::Law(_) => {
+                    line.push_str(&word);
+                }
                 SetTerm::List(items, span)
                     if items.is_empty() && !self.list_has_comments(items, *span) =>
                 {
@@ -352,13 +365,13 @@ impl Printer<'_> {
                 }
                 SetTerm::List(items, span) => {
                     line.push('[');
-                    self.code(base, std::mem::take(&mut line));
-                    self.members(items, *span, base + INDENT);
+                    self.code(indent, std::mem::take(&mut line));
+                    self.members(items, *span, indent + INDENT);
                     line.push(']');
                 }
             }
         }
-        self.code(base, line);
+        self.code(indent, line);
     }
 
     fn list_has_comments(&self, items: &[Ident], span: Span) -> bool {
@@ -807,11 +820,22 @@ fn set_expr(set: &SetExpr) -> String {
         .terms
         .iter()
         .map(|term| match term {
-            SetTerm::Ref(name) => name.name.clone(),
             SetTerm::List(items, _) => list(items),
+            _ => set_term_word(term),
         })
         .collect();
     terms.join(" + ")
+}
+
+/// A set term that is not a list, as written: `name`, `category health`,
+/// `law gdpr_art9`.
+fn set_term_word(term: &SetTerm) -> String {
+    match term {
+        SetTerm::Ref(name) => name.name.clone(),
+        SetTerm::Category(name) => format!("category {}", name.name),
+        SetTerm::Law(name) => format!("law {}", name.name),
+        SetTerm::List(items, _) => list(items),
+    }
 }
 
 fn list(items: &[Ident]) -> String {

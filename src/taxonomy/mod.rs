@@ -7,7 +7,8 @@
 //!   ([`law_view`]`("gdpr_art9")`).
 //! - [`classify()`]: one input → an optional category and its evidence.
 //!
-//! Nothing here is wired into the rules yet; `docs/taxonomy.md` says how.
+//! `forbid targeting` uses it when its set holds `category …` or `law …`
+//! terms (see `crate::eval::rules::forbid_targeting`).
 
 pub mod categories;
 pub mod classify;
