@@ -67,6 +67,7 @@ fn run_with_recorder(on_bad: OnBadRecord) -> (u8, Vec<String>) {
         on_bad,
         ledger: dir.path().join("ledger.db"),
         record: false,
+        format: scruple::gate::command::GateFormat::Human,
     };
     let log: Log = Rc::default();
     let mut recorder = Recorder(Rc::clone(&log));
