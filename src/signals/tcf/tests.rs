@@ -193,6 +193,11 @@ fn bad_characters_and_empty_segments() {
     let e = error(&format!("{}={}", &core[..4], &core[5..]));
     assert_eq!(e.kind, TcfErrorKind::InvalidCharacter { ch: '=', index: 4 });
     assert_eq!(error("").kind, TcfErrorKind::Empty);
+    // Characters, not bytes: a multi-byte character is named whole.
+    let e = error("CPXxé");
+    assert_eq!(e.kind, TcfErrorKind::InvalidCharacter { ch: 'é', index: 4 });
+    let e = error("CPé");
+    assert_eq!(e.kind, TcfErrorKind::InvalidCharacter { ch: 'é', index: 2 });
     let e = error(&format!("{core}."));
     assert_eq!(
         (e.segment.as_str(), e.kind),
