@@ -20,6 +20,7 @@ pub mod policytest;
 pub mod render;
 pub mod report;
 pub mod serve;
+pub mod signals;
 pub mod source;
 pub mod syntax;
 pub mod taxonomy;
