@@ -1390,3 +1390,35 @@ fn a_byte_order_mark_before_the_body_is_dropped() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["summary"]["bad"], 0);
 }
+
+/// Issue 10 item 18: `at` accepts the civil forms every `--at` accepts. On
+/// `/v1/gate` a time without offset is in the campaign's zone (UTC for a
+/// campaign scheduled in the recipient's zone) and a bare date is refused,
+/// as `scruple gate --at` does; `/v1/check` reads it in UTC.
+#[test]
+fn at_accepts_the_civil_forms_of_the_command_line() {
+    let dir = scratch("civil-at");
+    let server = Server::start(&dir, &["--campaigns", "examples/campaigns"]);
+    let gate = |at: &str| {
+        server.post_json(
+            "/v1/gate",
+            &json!({"campaign": "spring-sale.yaml", "at": at, "recipients": [consenting("c1")]}),
+        )
+    };
+    let civil = gate("2026-12-01T10:00");
+    assert_eq!(civil.status, 200, "{}", civil.text());
+    assert_eq!(civil.json()["at"], "2026-12-01T10:00:00Z");
+    let date = gate("2026-12-01");
+    assert_eq!(date.status, 400, "{}", date.text());
+    assert_eq!(date.error_code(), "bad_request");
+    assert!(
+        date.text().contains("without a time of day"),
+        "{}",
+        date.text()
+    );
+    let check = server.post(
+        "/v1/check?at=2026-11-23T10:00",
+        example("spring-sale.yaml").as_bytes(),
+    );
+    assert_eq!(check.status, 200, "{}", check.text());
+}

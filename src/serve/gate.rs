@@ -17,7 +17,7 @@ use super::audit::{DecisionLog, Entry};
 use super::error::{json_body, ApiError};
 use super::metrics::GateCounts;
 use super::routes::{
-    blocking, campaign_error, read_body, send_time, timed_out, PolicyRef, REQUEST_NAME,
+    bad_at, blocking, campaign_error, read_body, send_when, timed_out, PolicyRef, REQUEST_NAME,
 };
 use super::state::{AppState, Served};
 use crate::eval::Options;
@@ -85,11 +85,11 @@ pub(super) async fn gate(
     let request: GateRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::malformed(format!("the body is not a gate request: {e}")))?;
     drop(body);
-    let at = send_time(request.at.as_deref())?;
+    let when = send_when(request.at.as_deref())?;
     let served = state.current();
     let job = Arc::clone(&state);
     let text = blocking(deadline, move || {
-        decide_batch(&job, &served, request, at, deadline)
+        decide_batch(&job, &served, request, when, deadline)
     })
     .await?;
     Ok((StatusCode::OK, json_body(text)).into_response())
@@ -101,7 +101,7 @@ fn decide_batch(
     state: &AppState,
     served: &Served,
     request: GateRequest,
-    at: Timestamp,
+    when: Option<crate::campaign::When>,
     deadline: Instant,
 ) -> Result<String, ApiError> {
     let source = campaign_source(
@@ -110,6 +110,18 @@ fn decide_batch(
         request.campaign_text,
     )?;
     let campaign = crate::campaign::load(&source).map_err(campaign_error)?;
+    // As `scruple gate --at`: a civil time is in the campaign's zone, and a
+    // bare date is refused (which hour it means decides quiet hours).
+    let at = match &when {
+        None => Timestamp::now(),
+        Some(when) => campaign
+            .model
+            .send_instant(when)
+            .map_err(|diag| match &diag.help {
+                Some(help) => bad_at(format!("{} ({help})", diag.message)),
+                None => bad_at(diag.message.clone()),
+            })?,
+    };
     let plan = GatePlan::new(&served.policy, &campaign, Options { now: at })
         .map_err(|report| violates_policy(*report, &served.policy))?;
     let input = json_lines(request.recipients)?;

@@ -197,14 +197,33 @@ fn utf8(body: Bytes) -> Result<String, ApiError> {
     })
 }
 
-/// `at` of a request: an RFC 3339 time or a date; now when absent.
+/// `at` of a request, read as every `--at` is ([`crate::campaign::When`]):
+/// a date, a civil date-time or an instant; a time without offset is UTC
+/// here, as for `scruple check --at`. Now when absent.
 pub(super) fn send_time(at: Option<&str>) -> Result<Timestamp, ApiError> {
-    match at {
+    match send_when(at)? {
         None => Ok(Timestamp::now()),
-        Some(text) => crate::gate::parse_time(text).map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("`at`: {e}"))
-        }),
+        Some(when) => when
+            .instant_in(&jiff::tz::TimeZone::UTC)
+            .ok_or_else(|| bad_at(format!("`{}` is out of range", at.unwrap_or_default()))),
     }
+}
+
+/// `at` of a request read but not resolved: `/v1/gate` resolves it in the
+/// campaign's zone, as `scruple gate --at` does.
+pub(super) fn send_when(at: Option<&str>) -> Result<Option<crate::campaign::When>, ApiError> {
+    at.map(crate::campaign::When::read)
+        .transpose()
+        .map_err(bad_at)
+}
+
+/// A 400 for an unreadable `at`.
+pub(super) fn bad_at(message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("`at`: {message}"),
+    )
 }
 
 /// The error for a campaign that does not load: 400 when the text is not
