@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::sha256;
+use sha2::{Digest, Sha256};
 
 /// One logged decision.
 #[derive(Debug, Serialize)]
@@ -60,7 +60,7 @@ impl DecisionLog {
     /// How a recipient id is written: as given, or hashed.
     pub fn recipient(&self, id: &str) -> String {
         if self.hash_ids {
-            format!("sha256:{}", sha256::hex_digest(id.as_bytes()))
+            format!("sha256:{}", hex_digest(id.as_bytes()))
         } else {
             id.to_string()
         }
@@ -79,5 +79,48 @@ impl DecisionLog {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(&buffer)?;
         file.flush()
+    }
+}
+
+/// Lowercase hex of the SHA-256 of `data` (the `sha2` crate, as for SARIF
+/// fingerprints).
+fn hex_digest(data: &[u8]) -> String {
+    use std::fmt::Write as _;
+    Sha256::digest(data)
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_digest;
+
+    /// The ids in logs written before the crate replaced the hand-written
+    /// digest must hash the same: FIPS 180-4 examples and padding edges.
+    #[test]
+    fn hashed_ids_match_the_fips_180_examples() {
+        assert_eq!(
+            hex_digest(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            hex_digest(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex_digest(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        assert_eq!(
+            hex_digest(&[b'a'; 55]),
+            "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"
+        );
+        assert_eq!(
+            hex_digest(&[b'a'; 64]),
+            "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"
+        );
     }
 }

@@ -17,7 +17,6 @@ mod gate;
 mod metrics;
 mod reload;
 mod routes;
-mod sha256;
 mod state;
 
 use std::io::Write as _;
