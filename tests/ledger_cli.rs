@@ -552,8 +552,13 @@ fn a_kill_at_any_moment_records_all_or_nothing() {
     }
 }
 
+/// Four campaigns recording the same recipients at the same time, with a cap
+/// of 3 per 7 days: every run succeeds (none fails on the lock), and the
+/// runs are serialised, so the first three to take the ledger's write lock
+/// record everyone and the last finds the cap reached. (Before issue 14
+/// item 2, all four recorded everyone: a fourth send in the window.)
 #[test]
-fn concurrent_writers_all_land() {
+fn concurrent_writers_land_up_to_the_cap() {
     let dir = tempdir();
     let template = std::fs::read_to_string(campaign()).expect("the example campaign");
     let per_campaign = 3_000;
@@ -581,23 +586,24 @@ fn concurrent_writers_all_land() {
             .expect("scruple starts");
         children.push(child);
     }
+    let mut full = 0;
     for child in children {
         let out = child.wait_with_output().expect("scruple ends");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
-        assert!(
-            stderr.contains(&format!("recorded {per_campaign} sends")),
-            "{stderr}"
-        );
+        if stderr.contains(&format!("recorded {per_campaign} sends")) {
+            full += 1;
+        } else {
+            assert!(stderr.contains("recorded 0 sends"), "{stderr}");
+        }
     }
+    assert_eq!(full, 3, "three runs fit under the cap");
     let rows = export(dir.path());
-    assert_eq!(rows.len(), 4 * per_campaign);
+    assert_eq!(rows.len(), 3 * per_campaign);
     for c in 0..4 {
         let id = format!("concurrent-{c}");
-        assert_eq!(
-            rows.iter().filter(|r| r["campaign"] == id.as_str()).count(),
-            per_campaign
-        );
+        let n = rows.iter().filter(|r| r["campaign"] == id.as_str()).count();
+        assert!(n == 0 || n == per_campaign, "{id}: {n} rows");
     }
 }
 

@@ -936,6 +936,63 @@ fn recorded_sends_count_towards_frequency_caps() {
     assert_eq!(peek["recorded"], Value::Null);
 }
 
+/// Issue 14 item 2: concurrent recording requests are serialised on the
+/// ledger, so a cap holds across them. 12 requests at once, each for the
+/// same 200 recipients at a different slot of one week, with a cap of 3 per
+/// 7 days: each recipient is allowed exactly 3 times in all, and every
+/// allowed decision is recorded exactly once. (Before, 32 concurrent
+/// requests recorded 7 sends per recipient.)
+#[test]
+fn concurrent_recording_requests_keep_the_cap() {
+    let dir = scratch("record-concurrent");
+    let server = Arc::new(Server::start(&dir, &["--campaigns", "examples/campaigns"]));
+    let ids: Vec<String> = (0..200).map(|i| format!("c-{i:03}")).collect();
+    let recipients: Vec<Value> = ids.iter().map(|id| consenting(id)).collect();
+    let requests: Vec<_> = (0..12)
+        .map(|k| {
+            let server = Arc::clone(&server);
+            let batch = json!({
+                "campaign": "spring-sale.yaml",
+                "at": format!("2026-12-0{}T{}:00:00Z", 1 + k / 4, 10 + k % 4),
+                "record": true,
+                "recipients": recipients,
+            });
+            thread::spawn(move || server.post_json("/v1/gate", &batch))
+        })
+        .collect();
+    let mut allowed = 0u64;
+    let mut inserted = 0u64;
+    let mut per_recipient = std::collections::BTreeMap::<String, u32>::new();
+    for request in requests {
+        let reply = request.join().expect("the request thread ends");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let reply = reply.json();
+        for decision in reply["decisions"].as_array().into_iter().flatten() {
+            if decision["decision"] == "allow" {
+                allowed += 1;
+                let id = decision["recipient"].as_str().unwrap_or_default();
+                *per_recipient.entry(id.to_string()).or_default() += 1;
+            }
+        }
+        inserted += reply["recorded"]["inserted"].as_u64().unwrap_or(0);
+    }
+    assert!(
+        per_recipient.values().all(|&n| n == 3) && per_recipient.len() == ids.len(),
+        "{per_recipient:?}"
+    );
+    assert_eq!((allowed, inserted), (600, 600));
+    // Every row is within one week, so the busiest window is the count.
+    let conn = rusqlite::Connection::open(dir.join("ledger.db")).expect("the ledger opens");
+    let most: i64 = conn
+        .query_row(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM sends GROUP BY recipient, channel)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("a count");
+    assert_eq!(most, 3);
+}
+
 #[test]
 fn a_slow_body_times_out_with_408() {
     let dir = scratch("timeout");

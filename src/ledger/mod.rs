@@ -4,11 +4,12 @@
 //! Frequency caps read it through [`LedgerHistory`], one covering-index range
 //! per recipient and channel: the sends within one cap window either side of
 //! the send being decided (see [`History`] for what a cap means). `scruple gate --record` stages the allowed
-//! recipients of a run and writes them in one transaction at the end
-//! ([`Batch`]), so a killed run records nothing and a re-run of the same
-//! campaign send slot records nothing twice. Several processes may use one
-//! ledger at once: it runs in WAL mode and waits for locks up to
-//! [`BUSY_TIMEOUT`].
+//! recipients of a run and writes them at the end ([`Batch`]), in one write
+//! transaction taken before the run's first cap lookup, so a killed run
+//! records nothing, a re-run of the same campaign send slot records nothing
+//! twice, and overlapping recording runs are serialised and keep the caps.
+//! Several processes may use one ledger at once: it runs in WAL mode and
+//! waits for locks up to [`BUSY_TIMEOUT`], [`LOCK_ATTEMPTS`] times.
 //!
 //! The schema is versioned with `PRAGMA user_version`: [`MIGRATIONS`] are
 //! numbered steps applied in order, in one transaction; a ledger written by a
@@ -30,8 +31,9 @@ use rows::Send;
 /// Where the ledger lives unless `--ledger` says otherwise.
 pub const DEFAULT_PATH: &str = ".scruple/ledger.db";
 
-/// How long an operation waits for another process's lock before failing.
-/// Only commits take the write lock, each for one batch, so waits are short.
+/// How long one attempt waits for another process's lock before failing.
+/// A recording run holds the write lock for its whole batch (deciding and
+/// recording), so a wait lasts as long as the runs ahead of it.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `PRAGMA application_id` of a scruple ledger (`SCRP`), so `file(1)` and
@@ -182,22 +184,29 @@ impl Ledger {
         })
     }
 
-    /// Starts staging the allowed recipients of a run; nothing reaches the
-    /// ledger until [`Batch::commit`].
+    /// Starts a recording run: takes the ledger's write lock (waiting for
+    /// another run to finish, see [`begin_immediate`]) and stages the allowed
+    /// recipients; nothing reaches the ledger until [`Batch::commit`].
+    ///
+    /// The lock is held from before the first cap lookup of the run (made
+    /// through [`Ledger::history`] on the same connection) to the commit, so
+    /// the check and the record are one atomic step: two recording runs on
+    /// one ledger are serialised, and the later one counts every send the
+    /// earlier one recorded. Reading runs (no `--record`) take no lock and
+    /// are not held up.
     pub fn batch(&self) -> Result<Batch<'_>, LedgerError> {
         self.conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS pending (recipient TEXT NOT NULL);
              DELETE FROM temp.pending;",
         )?;
-        // One deferred transaction for the run: staging rows into the
-        // (connection-private) temp table is cheap, and the reads of the
-        // run share one snapshot of the ledger. It takes no write lock.
-        let staging = Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?;
+        // One write transaction for the run, taken up front: a deferred one
+        // would read a snapshot that a concurrent run's commit makes stale,
+        // and both runs could allow a recipient up to the cap (issue 14).
+        let staging = begin_immediate(&self.conn)?;
         let insert = self
             .conn
             .prepare("INSERT INTO temp.pending (recipient) VALUES (?1)")?;
         Ok(Batch {
-            ledger: self,
             insert,
             staging,
             staged: 0,
@@ -288,6 +297,31 @@ fn send_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Send> {
         channel: row.get(3)?,
         sent_at: row.get(4)?,
     })
+}
+
+/// How many times [`begin_immediate`] asks for the write lock, each time
+/// waiting up to [`BUSY_TIMEOUT`], before giving up with "database is locked".
+pub const LOCK_ATTEMPTS: u32 = 4;
+
+/// `BEGIN IMMEDIATE`: a write transaction that holds the ledger's write lock
+/// from its start. SQLite's busy handler waits up to [`BUSY_TIMEOUT`] for
+/// another writer; a run that holds the lock longer (a large batch, a slow
+/// input stream) makes the wait fail, so it is retried, a bounded number of
+/// times ([`LOCK_ATTEMPTS`]), before the error reaches the user.
+fn begin_immediate(conn: &Connection) -> Result<Transaction<'_>, LedgerError> {
+    let mut attempt = 1;
+    loop {
+        match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+            Ok(tx) => return Ok(tx),
+            Err(e)
+                if attempt < LOCK_ATTEMPTS
+                    && e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) =>
+            {
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Brings the schema of `conn` up to [`SCHEMA_VERSION`], or refuses it.
@@ -404,7 +438,6 @@ impl History for LedgerHistory<'_> {
 /// The allowed recipients of a run, staged on the ledger's connection and
 /// written by [`Batch::commit`]. Dropping a batch records nothing.
 pub struct Batch<'l> {
-    ledger: &'l Ledger,
     // Declared before `staging` so the statement is finalized first.
     insert: Statement<'l>,
     staging: Transaction<'l>,
@@ -434,15 +467,14 @@ impl Batch<'_> {
         sent_at: i64,
     ) -> Result<Recorded, LedgerError> {
         let Batch {
-            ledger,
             insert,
             staging,
             staged,
         } = self;
+        // The lock taken by `batch` is still held: the rows land in the
+        // transaction whose snapshot the decisions were made on.
         drop(insert);
-        staging.commit()?;
-        let conn = &ledger.conn;
-        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+        let tx = staging;
         let mut inserted = 0u64;
         {
             // In recipient order, so the key and index inserts are local.

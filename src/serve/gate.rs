@@ -128,7 +128,10 @@ fn decide_batch(
 
     // The ledger, opened for this request: read when it exists, created to
     // record. Another connection per request lets gate requests (and the
-    // CLI) use it at once; SQLite serialises the commits.
+    // CLI) use it at once. A recording request holds the ledger's write
+    // lock from its first cap lookup to its commit (`Ledger::batch`), so
+    // concurrent recording requests are serialised and keep the caps;
+    // reading requests take no lock.
     let ledger_path = &state.settings.ledger;
     let ledger_failed = |e: crate::ledger::LedgerError| {
         ApiError::new(
