@@ -221,6 +221,9 @@ pub struct CompiledRule {
     pub when: Option<Cond>,
     /// Prerequisites (indexes into [`Policy::rules`], earlier in the order).
     pub requires: Vec<usize>,
+    /// Rules this one defers to (`defers to`; indexes into [`Policy::rules`]):
+    /// where any of them applies, this rule is not evaluated.
+    pub defers_to: Vec<usize>,
     /// What it checks.
     pub check: Check,
 }

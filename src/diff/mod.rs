@@ -977,6 +977,7 @@ fn status_name(status: &Status) -> &'static str {
         Status::Violation => "violation",
         Status::Waived(_) => "waived",
         Status::Skipped { .. } => "skipped",
+        Status::Deferred { .. } => "deferred",
     }
 }
 

@@ -132,6 +132,23 @@ fn check_with(
                 continue;
             }
         }
+        // Lex specialis: a more specific rule that applies decides instead.
+        if let Some(to) = rule
+            .defers_to
+            .iter()
+            .filter_map(|&j| policy.rules.get(j))
+            .find(|to| {
+                to.disabled.is_none()
+                    && to
+                        .when
+                        .as_ref()
+                        .is_none_or(|w| expr::holds(w, &campaign.tree))
+            })
+        {
+            outcomes[index] = RuleOutcome::Deferred;
+            findings.push(Finding::deferred(rule, campaign, to));
+            continue;
+        }
         if let Some(&prereq) = rule
             .requires
             .iter()
