@@ -166,6 +166,8 @@ pub enum FieldChange {
     Citations(Delta),
     /// `requires`.
     Requires(Delta),
+    /// `defers to`.
+    DefersTo(Delta),
     /// `unwaivable`.
     Unwaivable {
         /// Before.
@@ -753,6 +755,10 @@ fn rule_changes(old: &CompiledRule, new: &CompiledRule) -> Vec<FieldChange> {
     let requires = ident_delta(&o.requires, &n.requires);
     if !requires.is_empty() {
         out.push(FieldChange::Requires(requires));
+    }
+    let defers_to = ident_delta(&o.defers_to, &n.defers_to);
+    if !defers_to.is_empty() {
+        out.push(FieldChange::DefersTo(defers_to));
     }
     if o.unwaivable.is_some() != n.unwaivable.is_some() {
         out.push(FieldChange::Unwaivable {
