@@ -918,6 +918,7 @@ impl Resolver<'_> {
                 .iter()
                 .filter_map(|r| self.rule_index.get(&r.name).copied())
                 .collect();
+            let jurisdictions = static_jurisdictions(when.as_ref());
             out.push(CompiledRule {
                 id: decl.id.name.clone(),
                 severity: decl.severity.as_ref().map_or(Severity::Error, |s| s.value),
@@ -928,6 +929,7 @@ impl Resolver<'_> {
                 when,
                 requires,
                 defers_to: Vec::new(),
+                jurisdictions,
                 check,
                 decl,
             });
@@ -972,10 +974,7 @@ impl Resolver<'_> {
                 self.edge(from, to, EdgeKind::DefersTo, fi, target.span);
                 deferral_edges.push((i, j, fi, target.span));
                 let (own, theirs) = match (compiled.get(i), compiled.get(j)) {
-                    (Some(a), Some(b)) => (
-                        static_jurisdictions(a.when.as_ref()),
-                        static_jurisdictions(b.when.as_ref()),
-                    ),
+                    (Some(a), Some(b)) => (a.jurisdictions.clone(), b.jurisdictions.clone()),
                     _ => (None, None),
                 };
                 if let (Some(own), Some(theirs)) = (own, theirs) {
