@@ -110,6 +110,37 @@ pub fn explain(policy: &Policy, id: &str) -> Result<String, Box<crate::diag::Dia
     if !dependents.is_empty() {
         let _ = writeln!(out, "required by: {}", dependents.join(", "));
     }
+    // Precedence (lex specialis), both ways.
+    let defers: Vec<&str> = rule
+        .defers_to
+        .iter()
+        .filter_map(|&i| policy.rules.get(i))
+        .map(|r| r.id.as_str())
+        .collect();
+    if !defers.is_empty() {
+        let _ = writeln!(
+            out,
+            "defers to: {} (where one applies, this rule is not evaluated)",
+            defers.join(", ")
+        );
+    }
+    let deferring: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| {
+            r.defers_to
+                .iter()
+                .any(|&i| policy.rules.get(i).is_some_and(|p| p.id == rule.id))
+        })
+        .map(|r| r.id.as_str())
+        .collect();
+    if !deferring.is_empty() {
+        let _ = writeln!(
+            out,
+            "takes precedence over: {} (they defer to this rule where it applies)",
+            deferring.join(", ")
+        );
+    }
     let (line, _) = rule.source.line_col(rule.decl.span.start);
     let _ = writeln!(out, "\ndefined in {}:{line}:\n", rule.source.name);
     for text_line in rule.source.slice(rule.decl.span).lines() {

@@ -274,6 +274,31 @@ fn stdin_is_read_as_json_lines() {
     expect(&d, "a", "allow", &[]);
 }
 
+/// `defers to` per recipient: in an EU-only campaign relying on consent,
+/// GDPR Art. 8 (15 in France) decides a 12-year-old's case and the baseline
+/// minimum age (13) is not planned; in the mixed EU/US fixture campaign both
+/// run (see `every_per_recipient_rule_kind_both_ways`).
+#[test]
+fn baseline_minimum_age_defers_to_gdpr_art8_in_an_eu_campaign() {
+    let out = Command::cargo_bin("scruple")
+        .expect("binary built")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["gate", "examples/campaigns/spring-sale.yaml", "--recipients", "-", "--at", AT, "--no-config"])
+        .write_stdin("{\"id\":\"fr-12\",\"jurisdiction\":\"EU-FR\",\"age\":12,\"consents\":{\"email_marketing\":{\"granted_at\":\"2026-06-01\"}}}\n")
+        .output()
+        .expect("scruple runs");
+    let d = decisions(&String::from_utf8_lossy(&out.stdout));
+    expect(
+        &d,
+        "fr-12",
+        "suppress",
+        &[
+            "baseline_no_profiling_of_minors",
+            "gdpr_art8_digital_age_of_consent",
+        ],
+    );
+}
+
 #[test]
 fn a_violating_campaign_stops_before_any_recipient() {
     let (code, stdout, stderr) = gate(

@@ -425,3 +425,33 @@ fn cli_graph_formats() {
         );
     }
 }
+
+// ---------------------------------------------------------------- precedence
+
+/// `defers to` is drawn as its own edge kind in every format, and does not
+/// change the evaluation order (it is not a prerequisite).
+#[test]
+fn deferrals_are_drawn_in_every_format() {
+    let policy = compile_ok(
+        "rule specific { when jurisdiction in [EU-FR] minimum age 15 }\n\
+         rule generic { when jurisdiction in [EU, US] defers to specific minimum age 13 }\n",
+    );
+    assert_eq!(ids(&policy), ["specific", "generic"]);
+    let dot = to_dot(&policy.graph);
+    assert!(
+        dot.contains("-> rule_specific [label=\"defers to\", style=bold, color=gray40];"),
+        "{dot}"
+    );
+    let mermaid = to_mermaid(&policy.graph);
+    assert!(
+        mermaid.contains(" -.->|defers to| rule_specific"),
+        "{mermaid}"
+    );
+    let json = to_json(&policy.graph);
+    let edges = json["edges"].as_array().expect("edges");
+    assert_eq!(
+        edges.iter().filter(|e| e["kind"] == "defers_to").count(),
+        1,
+        "{json}"
+    );
+}

@@ -484,6 +484,43 @@ fn set_cycle() {
 }
 
 #[test]
+fn defers_to_errors() {
+    let out = fails(
+        "defers_errors.scruple",
+        &[
+            "scruple::resolve::defers_to_itself",
+            "scruple::resolve::unknown_rule",
+            "scruple::resolve::defers_across_jurisdictions",
+            "scruple::resolve::defers_cycle",
+        ],
+    );
+    assert_eq!(out.labels(0), [("eu_age", "the rule's own id")]);
+    assert!(out.help(1).starts_with("did you mean `eu_age`?"));
+    assert_eq!(
+        out.labels(2),
+        [
+            ("eu_age", "`eu_age` applies only in EU"),
+            ("us_age", "`us_age` applies only in US"),
+        ]
+    );
+    assert_eq!(
+        out.labels(3),
+        [
+            ("second", "`first` defers to `second`"),
+            ("first", "`second` defers to `first`"),
+        ]
+    );
+    insta::assert_snapshot!(out.rendered);
+}
+
+#[test]
+fn defers_to_valid() {
+    let out = run("valid/defers.scruple");
+    assert!(out.compiled, "{}", out.rendered);
+    assert!(out.diags.is_empty(), "{}", out.rendered);
+}
+
+#[test]
 fn requires_cycle() {
     let out = fails(
         "requires_cycle.scruple",

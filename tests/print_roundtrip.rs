@@ -144,6 +144,10 @@ const CASES: &[(&str, &str)] = &[
            rule x { minimum age 1 } rule y { minimum age 2 } rule z { minimum age 3 }"#,
     ),
     ("severity info", "rule r { severity info minimum age 3 }"),
+    (
+        "defers to",
+        "rule r { defers to x defers to y, z minimum age 3 } rule x { minimum age 1 } rule y { minimum age 2 } rule z { minimum age 3 }",
+    ),
     ("severity error", "rule r { severity error minimum age 3 }"),
     // constraints
     ("forbid targeting", "rule r { forbid targeting on s + [a] }"),
@@ -308,6 +312,10 @@ fn canonical_forms() {
             "attribute a proxy_for c derived_from b, d",
         ),
         (r#"policy "a\u{41}\u{1}""#, r#"policy "aA\u{1}""#),
+        (
+            "rule r { minimum age 3 defers to x, y when a requires z }",
+            "defers to x, y",
+        ),
     ];
     for (text, expected) in cases {
         let printed = round_trip(text, text);

@@ -65,6 +65,8 @@ pub enum EdgeKind {
     Uses,
     /// Rule requires rule (a prerequisite).
     Requires,
+    /// Rule defers to a more specific rule (`defers to`).
+    DefersTo,
     /// Attribute is a proxy for attribute.
     ProxyFor,
     /// Attribute is derived from attribute.
@@ -78,6 +80,7 @@ impl EdgeKind {
             EdgeKind::Imports => "imports",
             EdgeKind::Uses => "uses",
             EdgeKind::Requires => "requires",
+            EdgeKind::DefersTo => "defers to",
             EdgeKind::ProxyFor => "proxy for",
             EdgeKind::DerivedFrom => "derived from",
         }
@@ -131,6 +134,7 @@ pub fn to_dot(graph: &PolicyGraph) -> String {
     for edge in graph.edge_references() {
         let style = match edge.weight().kind {
             EdgeKind::Requires => ", style=bold",
+            EdgeKind::DefersTo => ", style=bold, color=gray40",
             EdgeKind::Imports => ", style=dashed",
             EdgeKind::ProxyFor | EdgeKind::DerivedFrom => ", style=dotted",
             EdgeKind::Uses => "",
@@ -166,6 +170,7 @@ pub fn to_mermaid(graph: &PolicyGraph) -> String {
         let arrow = match edge.weight().kind {
             EdgeKind::Imports | EdgeKind::ProxyFor | EdgeKind::DerivedFrom => "-.->",
             EdgeKind::Requires => "==>",
+            EdgeKind::DefersTo => "-.->",
             EdgeKind::Uses => "-->",
         };
         let _ = writeln!(

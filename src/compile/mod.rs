@@ -221,6 +221,12 @@ pub struct CompiledRule {
     pub when: Option<Cond>,
     /// Prerequisites (indexes into [`Policy::rules`], earlier in the order).
     pub requires: Vec<usize>,
+    /// Rules this one defers to (`defers to`; indexes into [`Policy::rules`]):
+    /// where any of them applies, this rule is not evaluated.
+    pub defers_to: Vec<usize>,
+    /// The jurisdictions its `when` confines it to (a top-level
+    /// `jurisdiction in […]`), when statically known.
+    pub jurisdictions: Option<cond::SymbolSet>,
     /// What it checks.
     pub check: Check,
 }

@@ -81,7 +81,8 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
     r.link();
     r.report_cycles();
     r.flatten_all();
-    let compiled = r.compile_rules();
+    let mut compiled = r.compile_rules();
+    r.link_deferrals(&mut compiled);
     r.report_unused(&compiled);
     let order = r.order(&compiled);
 
@@ -108,6 +109,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
     for &i in &order {
         if let Some(mut rule) = rules[i].take() {
             rule.requires = rule.requires.iter().map(|&j| position[j]).collect();
+            rule.defers_to = rule.defers_to.iter().map(|&j| position[j]).collect();
             ordered.push(rule);
         }
     }
@@ -916,6 +918,7 @@ impl Resolver<'_> {
                 .iter()
                 .filter_map(|r| self.rule_index.get(&r.name).copied())
                 .collect();
+            let jurisdictions = static_jurisdictions(when.as_ref());
             out.push(CompiledRule {
                 id: decl.id.name.clone(),
                 severity: decl.severity.as_ref().map_or(Severity::Error, |s| s.value),
@@ -925,11 +928,123 @@ impl Resolver<'_> {
                 disabled: None,
                 when,
                 requires,
+                defers_to: Vec::new(),
+                jurisdictions,
                 check,
                 decl,
             });
         }
         out
+    }
+
+    /// Resolves every `defers to` (lex specialis): draws the edges and
+    /// reports a rule deferring to itself, to an unknown rule (when a loaded
+    /// rule has a near name: a deferral to a rule of a pack that is not
+    /// loaded is allowed and never fires), to a rule whose jurisdictions
+    /// cannot overlap its own, and cycles of deferrals. Runs after
+    /// [`Resolver::report_cycles`], so a deferral never counts as a
+    /// prerequisite; `compiled` is indexed like `self.rules`.
+    fn link_deferrals(&mut self, compiled: &mut [CompiledRule]) {
+        let rules = self.rules.clone();
+        let known: Vec<String> = rules.iter().map(|(_, d)| d.id.name.clone()).collect();
+        let mut deferral_edges: Vec<(usize, usize, usize, Span)> = Vec::new();
+        for (i, (fi, decl)) in rules.iter().enumerate() {
+            let fi = *fi;
+            let from = self.node(NodeKind::Rule, &decl.id.name, Some(fi));
+            for target in &decl.defers_to {
+                if target.name == decl.id.name {
+                    self.diags.push(
+                        Diag::error(
+                            "scruple::resolve::defers_to_itself",
+                            format!("rule `{}` defers to itself", decl.id.name),
+                        )
+                        .with_label(&self.files[fi].source, target.span, "the rule's own id")
+                        .with_help("a rule defers to a more specific rule that decides the same question: name that rule, or remove `defers to`"),
+                    );
+                    continue;
+                }
+                let Some(&j) = self.rule_index.get(&target.name) else {
+                    let near = did_you_mean(&target.name, known.iter().map(String::as_str));
+                    if near.is_some() && !self.skipped_rules.contains(&target.name) {
+                        self.unknown("rule", target, fi, known.clone(), " A deferral may name a rule of a pack that is not loaded; then it never fires.");
+                    }
+                    continue;
+                };
+                let to = self.node(NodeKind::Rule, &target.name, None);
+                self.edge(from, to, EdgeKind::DefersTo, fi, target.span);
+                deferral_edges.push((i, j, fi, target.span));
+                let (own, theirs) = match (compiled.get(i), compiled.get(j)) {
+                    (Some(a), Some(b)) => (a.jurisdictions.clone(), b.jurisdictions.clone()),
+                    _ => (None, None),
+                };
+                if let (Some(own), Some(theirs)) = (own, theirs) {
+                    let overlap = own.iter().any(|a| {
+                        theirs
+                            .iter()
+                            .any(|b| super::cond::within(a, b) || super::cond::within(b, a))
+                    });
+                    if !overlap {
+                        let list = |s: &SymbolSet| s.iter().cloned().collect::<Vec<_>>().join(", ");
+                        self.diags.push(
+                            Diag::error(
+                                "scruple::resolve::defers_across_jurisdictions",
+                                format!("rule `{}` defers to `{}`, which can never apply where it does", decl.id.name, target.name),
+                            )
+                            .with_label(&self.files[fi].source, target.span, format!("`{}` applies only in {}", target.name, list(&theirs)))
+                            .with_label(&self.files[fi].source, decl.id.span, format!("`{}` applies only in {}", decl.id.name, list(&own)))
+                            .with_help("a rule can only defer to a rule that may apply to the same campaigns: name the rule for these jurisdictions, or remove `defers to`"),
+                        );
+                        continue;
+                    }
+                }
+                if let Some(rule) = compiled.get_mut(i) {
+                    rule.defers_to.push(j);
+                }
+            }
+        }
+        self.report_deferral_cycles(&deferral_edges);
+    }
+
+    /// Reports each cycle of `defers to` (every rule in it would wait for
+    /// another, and none would decide).
+    fn report_deferral_cycles(&mut self, edges: &[(usize, usize, usize, Span)]) {
+        let mut graph: petgraph::graph::DiGraph<usize, usize> = petgraph::graph::DiGraph::new();
+        let nodes: Vec<NodeIndex> = (0..self.rules.len()).map(|i| graph.add_node(i)).collect();
+        for (k, &(a, b, _, _)) in edges.iter().enumerate() {
+            graph.add_edge(nodes[a], nodes[b], k);
+        }
+        for scc in petgraph::algo::kosaraju_scc(&graph) {
+            if scc.len() < 2 {
+                continue;
+            }
+            let members: BTreeSet<usize> = scc.iter().map(|n| graph[*n]).collect();
+            let mut names: Vec<&str> = members
+                .iter()
+                .map(|&i| self.rules[i].1.id.name.as_str())
+                .collect();
+            names.sort_unstable();
+            let mut diag = Diag::error(
+                "scruple::resolve::defers_cycle",
+                format!(
+                    "rules defer to each other in a cycle: {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            for &(a, b, fi, span) in edges {
+                if members.contains(&a) && members.contains(&b) {
+                    let text = format!(
+                        "`{}` defers to `{}`",
+                        self.rules[a].1.id.name, self.rules[b].1.id.name
+                    );
+                    diag = diag.with_label(&self.files[fi].source, span, text);
+                }
+            }
+            self.diags.push(diag.with_help("precedence runs one way, from the general rule to the specific one: remove the `defers to` on the more specific rule"));
+        }
     }
 
     /// Members that come from referenced sets must be purposes too.
@@ -1045,6 +1160,41 @@ fn pack_name(file: &LoadedFile) -> String {
 
 fn field_path(path: &ast::Path) -> FieldPath {
     FieldPath::new(path.segments.iter().map(|s| s.name.clone()))
+}
+
+/// The jurisdictions a rule can apply in, when its `when` states them: a
+/// top-level `jurisdiction in [...]` (alone or as a conjunct of `and`).
+/// `None` when they are not statically known.
+fn static_jurisdictions(when: Option<&Cond>) -> Option<SymbolSet> {
+    match when? {
+        Cond::In {
+            lhs,
+            negated: false,
+            set,
+        } if is_jurisdiction(lhs) => Some((**set).clone()),
+        Cond::And(conjuncts) => {
+            let mut found: Option<SymbolSet> = None;
+            for c in conjuncts {
+                if let Some(s) = static_jurisdictions(Some(c)) {
+                    // Two conjuncts: the campaign must lie in both.
+                    found = Some(match found {
+                        None => s,
+                        Some(prev) => prev
+                            .iter()
+                            .filter(|a| s.iter().any(|b| super::cond::within(a, b)))
+                            .chain(
+                                s.iter()
+                                    .filter(|b| prev.iter().any(|a| super::cond::within(b, a))),
+                            )
+                            .cloned()
+                            .collect(),
+                    });
+                }
+            }
+            found
+        }
+        _ => None,
+    }
 }
 
 fn is_jurisdiction(term: &Term) -> bool {

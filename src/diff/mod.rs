@@ -166,6 +166,8 @@ pub enum FieldChange {
     Citations(Delta),
     /// `requires`.
     Requires(Delta),
+    /// `defers to`.
+    DefersTo(Delta),
     /// `unwaivable`.
     Unwaivable {
         /// Before.
@@ -754,6 +756,10 @@ fn rule_changes(old: &CompiledRule, new: &CompiledRule) -> Vec<FieldChange> {
     if !requires.is_empty() {
         out.push(FieldChange::Requires(requires));
     }
+    let defers_to = ident_delta(&o.defers_to, &n.defers_to);
+    if !defers_to.is_empty() {
+        out.push(FieldChange::DefersTo(defers_to));
+    }
     if o.unwaivable.is_some() != n.unwaivable.is_some() {
         out.push(FieldChange::Unwaivable {
             old: o.unwaivable.is_some(),
@@ -977,6 +983,7 @@ fn status_name(status: &Status) -> &'static str {
         Status::Violation => "violation",
         Status::Waived(_) => "waived",
         Status::Skipped { .. } => "skipped",
+        Status::Deferred { .. } => "deferred",
     }
 }
 

@@ -176,6 +176,7 @@ fn field_line(field: &FieldChange, code: fn(&str) -> String) -> (&'static str, S
         }
         FieldChange::Citations(delta) => ("cite", delta_text(delta, quoted)),
         FieldChange::Requires(delta) => ("requires", delta_text(delta, code)),
+        FieldChange::DefersTo(delta) => ("defers to", delta_text(delta, code)),
         FieldChange::Unwaivable { old, new } => {
             let word = |b: &bool| if *b { "yes" } else { "no" };
             ("unwaivable", format!("{} → {}", word(old), word(new)))
@@ -640,7 +641,7 @@ fn md_rule(out: &mut String, rule: &RuleDiff) {
             for field in &rule.fields {
                 let (what, text) = match field {
                     FieldChange::Citations(d) => ("cite", md_delta(d, quoted)),
-                    FieldChange::Requires(d) | FieldChange::Tags(d) => {
+                    FieldChange::Requires(d) | FieldChange::DefersTo(d) | FieldChange::Tags(d) => {
                         (field_line(field, md_code).0, md_delta(d, md_code))
                     }
                     _ => field_line(field, md_code),

@@ -77,6 +77,14 @@ pub enum Status {
         /// The prerequisite that failed.
         because: String,
     },
+    /// The rule did not run because a more specific rule it defers to
+    /// (`defers to`) applies to the campaign (lex specialis).
+    Deferred {
+        /// The rule that decides instead.
+        to: String,
+        /// The campaign's jurisdictions, for the message.
+        jurisdictions: Vec<String>,
+    },
 }
 
 /// A rule outcome worth reporting.
@@ -131,6 +139,42 @@ impl Finding {
             citations: rule.cites().map(str::to_string).collect(),
             help: rule.decl.help.as_ref().map(|h| fill(&h.value, &v.vars)),
             notes: v.notes,
+        }
+    }
+
+    /// A finding saying `rule` deferred to `to`, which applies to the
+    /// campaign: "baseline_x deferred to gdpr_y for EU-FR".
+    pub fn deferred(rule: &CompiledRule, campaign: &Campaign, to: &CompiledRule) -> Finding {
+        let jurisdictions: Vec<String> = campaign
+            .model
+            .jurisdictions()
+            .map(|j| j.value.to_string())
+            .collect();
+        let place = if jurisdictions.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", jurisdictions.join(", "))
+        };
+        Finding {
+            rule: rule.id.clone(),
+            kind: rule.kind(),
+            severity: Severity::Info,
+            status: Status::Deferred {
+                to: to.id.clone(),
+                jurisdictions,
+            },
+            message: format!("`{}` deferred to `{}`{place}", rule.id, to.id),
+            campaign: campaign.source.clone(),
+            span: campaign.model.id.span,
+            label: "decided by the more specific rule".into(),
+            rule_source: rule.source.clone(),
+            rule_span: rule.decl.id.span,
+            citations: rule.cites().map(str::to_string).collect(),
+            help: Some(format!(
+                "`{}` applies to this campaign and decides the question; see its finding, if any",
+                to.id
+            )),
+            notes: Vec::new(),
         }
     }
 
@@ -226,6 +270,8 @@ pub enum RuleOutcome {
     NotApplicable,
     /// Not run because a prerequisite was violated or skipped.
     Skipped,
+    /// Not run because a rule it defers to applies (`defers to`).
+    Deferred,
     /// Ran and found nothing.
     Passed,
     /// Fired, and a valid waiver accepts its violations.

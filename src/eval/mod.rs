@@ -15,7 +15,7 @@ pub mod waivers;
 use jiff::Timestamp;
 
 use crate::campaign::Campaign;
-use crate::compile::Policy;
+use crate::compile::{CompiledRule, Policy};
 use crate::diag::{did_you_mean, Diag};
 
 pub use finding::{CampaignReport, Finding, RuleOutcome, Status, Vars, Violation, WaiverInfo};
@@ -132,6 +132,17 @@ fn check_with(
                 continue;
             }
         }
+        // Lex specialis: a more specific rule that applies decides instead.
+        if let Some(to) = rule
+            .defers_to
+            .iter()
+            .filter_map(|&j| policy.rules.get(j))
+            .find(|to| decides(to, campaign))
+        {
+            outcomes[index] = RuleOutcome::Deferred;
+            findings.push(Finding::deferred(rule, campaign, to));
+            continue;
+        }
         if let Some(&prereq) = rule
             .requires
             .iter()
@@ -170,6 +181,25 @@ fn check_with(
         outcomes,
         targeting: census::census(policy, &campaign.model),
     }
+}
+
+/// True when `to`, a rule another rule `defers to`, decides for this
+/// campaign: it is enabled, its `when` holds, and, if its `when` confines it
+/// to jurisdictions, every jurisdiction of the campaign lies within them. A
+/// campaign aimed at EU-FR and US-CA is not decided by an EU-only rule, so
+/// the generic rule still runs for it (its US part keeps its own citation).
+pub fn decides(to: &CompiledRule, campaign: &Campaign) -> bool {
+    to.disabled.is_none()
+        && to
+            .when
+            .as_ref()
+            .is_none_or(|w| expr::holds(w, &campaign.tree))
+        && to.jurisdictions.as_ref().is_none_or(|set| {
+            campaign
+                .model
+                .jurisdictions()
+                .all(|j| crate::compile::cond::set_contains(set, j.value.as_str()))
+        })
 }
 
 /// Warnings for campaign purposes the policy does not declare (usually a typo

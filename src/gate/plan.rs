@@ -280,7 +280,14 @@ impl<'p> GatePlan<'p> {
                 .when
                 .as_ref()
                 .is_none_or(|c| eval::expr::holds(c, &campaign.tree));
-            if rule.disabled.is_some() || !applies {
+            // `defers to`: where a more specific rule applies to the
+            // campaign, it decides per recipient too (as in `check`).
+            let deferred = rule
+                .defers_to
+                .iter()
+                .filter_map(|&j| policy.rules.get(j))
+                .any(|to| eval::decides(to, campaign));
+            if rule.disabled.is_some() || !applies || deferred {
                 continue;
             }
             let rule_index = Some(index);

@@ -718,7 +718,7 @@ impl Reader<'_> {
                 format!("{what} expects nothing"),
                 Self::at(node, entry.key_span),
                 "no expectation",
-                "list rules under `fires`, `passes`, `skipped`, `waived` or `not_applicable`, or write `expect: clean`"
+                "list rules under `fires`, `passes`, `skipped`, `deferred`, `waived` or `not_applicable`, or write `expect: clean`"
                     .to_owned(),
             );
             ok = false;

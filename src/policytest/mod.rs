@@ -136,6 +136,8 @@ pub enum Kind {
     Passes,
     /// The rule was skipped because a prerequisite failed.
     Skipped,
+    /// The rule deferred to a more specific rule that applied (`defers to`).
+    Deferred,
     /// The rule fired and a valid waiver accepted every violation.
     Waived,
     /// The rule's `when` does not hold for the campaign.
@@ -144,10 +146,11 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order of the `expect` keys.
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Fires,
         Kind::Passes,
         Kind::Skipped,
+        Kind::Deferred,
         Kind::Waived,
         Kind::NotApplicable,
     ];
@@ -158,6 +161,7 @@ impl Kind {
             Kind::Fires => "fires",
             Kind::Passes => "passes",
             Kind::Skipped => "skipped",
+            Kind::Deferred => "deferred",
             Kind::Waived => "waived",
             Kind::NotApplicable => "not_applicable",
         }
@@ -169,6 +173,7 @@ impl Kind {
             Kind::Fires => "fire",
             Kind::Passes => "pass",
             Kind::Skipped => "be skipped",
+            Kind::Deferred => "be deferred",
             Kind::Waived => "be waived",
             Kind::NotApplicable => "not apply",
         }
@@ -194,6 +199,11 @@ pub enum Outcome {
         /// The prerequisite.
         because: String,
     },
+    /// A more specific rule it defers to applied.
+    Deferred {
+        /// That rule.
+        to: String,
+    },
     /// It applied and found nothing.
     Passed,
     /// Its `when` does not hold.
@@ -207,6 +217,7 @@ impl Outcome {
             Outcome::Fired { .. } => Kind::Fires,
             Outcome::Waived => Kind::Waived,
             Outcome::Skipped { .. } => Kind::Skipped,
+            Outcome::Deferred { .. } => Kind::Deferred,
             Outcome::Passed => Kind::Passes,
             Outcome::NotApplicable => Kind::NotApplicable,
         }
@@ -230,6 +241,7 @@ impl Outcome {
             Outcome::Skipped { because } => {
                 format!("was skipped (its prerequisite `{because}` failed)")
             }
+            Outcome::Deferred { to } => format!("deferred to `{to}`, which applies"),
             Outcome::Passed => "passed".into(),
             Outcome::NotApplicable => "did not apply (its `when` condition is false)".into(),
         }
@@ -471,7 +483,7 @@ pub fn run(policy: &Policy, suites: &[Suite]) -> TestRun {
                 match outcome.kind() {
                     Kind::Fires | Kind::Waived => row.fired += 1,
                     Kind::Passes => row.passed += 1,
-                    Kind::Skipped | Kind::NotApplicable => {}
+                    Kind::Skipped | Kind::Deferred | Kind::NotApplicable => {}
                 }
             }
             let (line, _) = suite.source.line_col(test.name.span.start);
@@ -514,6 +526,9 @@ fn outcomes(
                 });
             }
             (None, Status::Waived(_)) => *slot = Some(Outcome::Waived),
+            (None, Status::Deferred { to, .. }) => {
+                *slot = Some(Outcome::Deferred { to: to.clone() });
+            }
             (None, Status::Skipped { because }) => {
                 *slot = Some(Outcome::Skipped {
                     because: because.clone(),

@@ -61,6 +61,9 @@ struct FindingOut<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     skipped_because: Option<&'a str>,
+    /// For `status: "deferred"`: the more specific rule that decided.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deferred_to: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<&'a WaiverInfo>,
     message: Cow<'a, str>,
@@ -117,9 +120,14 @@ fn finding_out(f: &Finding) -> FindingOut<'_> {
             Status::Violation => "violation",
             Status::Waived(_) => "waived",
             Status::Skipped { .. } => "skipped",
+            Status::Deferred { .. } => "deferred",
         },
         skipped_because: match &f.status {
             Status::Skipped { because } => Some(because),
+            _ => None,
+        },
+        deferred_to: match &f.status {
+            Status::Deferred { to, .. } => Some(to),
             _ => None,
         },
         waiver: match &f.status {

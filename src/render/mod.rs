@@ -34,12 +34,21 @@ pub fn human(run: &CheckRun, style: HumanStyle, deny_warnings: bool) -> String {
         diags.extend(input.diags.iter().cloned());
     }
     let mut skipped_lines = Vec::new();
+    let mut deferred_lines = Vec::new();
     for report in &run.reports {
         diags.extend(report.diagnostics.iter().cloned());
         let mut skipped = Vec::new();
         for f in &report.findings {
             if let Status::Skipped { because } = &f.status {
                 skipped.push(format!("{}: prerequisite `{because}` failed", f.rule));
+                continue;
+            }
+            if let Status::Deferred { .. } = &f.status {
+                deferred_lines.push(format!(
+                    "deferred in {}: {}",
+                    report.campaign.name,
+                    f.message.replace('`', "")
+                ));
                 continue;
             }
             let mut diag = f.to_diag();
@@ -63,7 +72,7 @@ pub fn human(run: &CheckRun, style: HumanStyle, deny_warnings: bool) -> String {
     if !out.is_empty() {
         out.push('\n');
     }
-    for line in skipped_lines {
+    for line in skipped_lines.into_iter().chain(deferred_lines) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -91,6 +100,8 @@ pub struct Summary {
     pub infos: usize,
     /// Rules skipped because a prerequisite failed.
     pub skipped: usize,
+    /// Rules deferred to a more specific rule that applied (`defers to`).
+    pub deferred: usize,
     /// Violations accepted by a valid waiver.
     pub waived: usize,
 }
@@ -125,6 +136,7 @@ impl Summary {
     pub fn count(&mut self, f: &Finding) {
         match (&f.status, f.severity) {
             (Status::Skipped { .. }, _) => self.skipped += 1,
+            (Status::Deferred { .. }, _) => self.deferred += 1,
             (Status::Waived(_), _) => self.waived += 1,
             (_, Severity::Error) => self.errors += 1,
             (_, Severity::Warning) => self.warnings += 1,
@@ -173,6 +185,9 @@ pub fn summary_line(run: &CheckRun, deny_warnings: bool) -> String {
     }
     if s.skipped > 0 {
         counts.push(format!("{} skipped", s.skipped));
+    }
+    if s.deferred > 0 {
+        counts.push(format!("{} deferred", s.deferred));
     }
     if s.waived > 0 {
         counts.push(format!("{} waived", s.waived));

@@ -319,6 +319,11 @@ pub fn render_in(run: &CheckRun, policy: &Policy, cwd: &Path) -> String {
                     result["level"] = json!("none");
                     result["properties"]["skippedBecause"] = json!(because);
                 }
+                Status::Deferred { to, .. } => {
+                    result["kind"] = json!("notApplicable");
+                    result["level"] = json!("none");
+                    result["properties"]["deferredTo"] = json!(to);
+                }
                 Status::Waived(w) => {
                     result["suppressions"] = json!([{
                         "kind": "external",

@@ -202,6 +202,9 @@ pub struct RuleDecl {
     pub when: Option<Expr>,
     /// `requires a, b`: prerequisite rules.
     pub requires: Vec<Ident>,
+    /// `defers to a, b`: more specific rules that decide the question where
+    /// they apply; this rule is then not evaluated (lex specialis).
+    pub defers_to: Vec<Ident>,
     /// `message "…"`.
     pub message: Option<Str>,
     /// `help "…"`.

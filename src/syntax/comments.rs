@@ -78,6 +78,8 @@ pub enum Stmt {
     When,
     /// `requires …`.
     Requires,
+    /// `defers to …`.
+    DefersTo,
     /// `unwaivable`.
     Unwaivable,
     /// `message "…"`.
@@ -409,6 +411,7 @@ fn statement_kind(rule: Rule) -> Option<Stmt> {
         Rule::cite_stmt => Stmt::Cite,
         Rule::when_stmt => Stmt::When,
         Rule::requires_stmt => Stmt::Requires,
+        Rule::defers_stmt => Stmt::DefersTo,
         Rule::unwaivable_stmt => Stmt::Unwaivable,
         Rule::message_stmt => Stmt::Message,
         Rule::help_stmt => Stmt::Help,

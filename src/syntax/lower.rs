@@ -525,6 +525,7 @@ impl Lowerer<'_> {
         let mut tags = Vec::new();
         let mut when: Option<Expr> = None;
         let mut requires = Vec::new();
+        let mut defers_to = Vec::new();
         let mut message = None;
         let mut help = None;
         let mut description = None;
@@ -587,6 +588,7 @@ impl Lowerer<'_> {
                 Rule::tags_stmt => tags.extend(inner.map(|s| self.ident(s))),
                 Rule::when_stmt => when = inner.next().and_then(|e| self.expr(e)),
                 Rule::requires_stmt => requires.extend(inner.map(|s| self.ident(s))),
+                Rule::defers_stmt => defers_to.extend(inner.map(|s| self.ident(s))),
                 Rule::message_stmt => message = inner.next().map(|s| self.string(s)),
                 Rule::help_stmt => help = inner.next().map(|s| self.string(s)),
                 Rule::description_stmt => description = inner.next().map(|s| self.string(s)),
@@ -638,6 +640,7 @@ impl Lowerer<'_> {
             tags,
             when,
             requires,
+            defers_to,
             message,
             help,
             description,

@@ -105,12 +105,13 @@ const DECLARATION_WORDS: [&str; 7] = [
 ];
 
 /// Words that start a rule statement.
-const STATEMENT_WORDS: [&str; 16] = [
+const STATEMENT_WORDS: [&str; 17] = [
     "severity",
     "cite",
     "tags",
     "when",
     "requires",
+    "defers",
     "message",
     "help",
     "description",
@@ -230,7 +231,7 @@ fn help_for(expected: &str, found: &str, before: &str) -> String {
     if expected.contains("declaration") {
         help.push_str("a policy file holds `policy`, `import`, `set`, `attribute`, `purpose`, `table` and `rule` declarations; see docs/language.md");
     } else if expected.contains("rule statement") {
-        help.push_str("a rule holds `severity`, `cite`, `tags`, `when`, `requires`, `message`, `help`, `description`, `unwaivable` and one constraint (`forbid`, `allow only`, `require`, `cap`, `quiet hours`, `minimum age`, `ensure`), and ends with `}`");
+        help.push_str("a rule holds `severity`, `cite`, `tags`, `when`, `requires`, `defers to`, `message`, `help`, `description`, `unwaivable` and one constraint (`forbid`, `allow only`, `require`, `cap`, `quiet hours`, `minimum age`, `ensure`), and ends with `}`");
     } else {
         help.push_str("see docs/language.md for the syntax of each statement");
     }
@@ -296,7 +297,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
             "a declaration (`import`, `set`, `attribute`, `purpose`, `table` or `rule`)"
         }
         severity_stmt | kw_severity | cite_stmt | kw_cite | tags_stmt | kw_tags | when_stmt
-        | kw_when | requires_stmt | kw_requires | message_stmt | kw_message | help_stmt
+        | kw_when | requires_stmt | kw_requires | defers_stmt | kw_defers | message_stmt | kw_message | help_stmt
         | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
         | forbid_targeting | forbid_fields | kw_forbid | allow_fields | kw_allow
         | require_consent | require_field | kw_require | frequency_cap | kw_cap | quiet_hours

@@ -5,7 +5,7 @@
 //! then the declarations in source order, one blank line between them (runs
 //! of `import`, `attribute` and `purpose` lines stay together); rule bodies
 //! indented by two spaces with their statements in the order of the shipped
-//! packs (`severity`, `cite`, `tags`, `when`, `requires`, `unwaivable`,
+//! packs (`severity`, `cite`, `tags`, `when`, `requires`, `defers to`, `unwaivable`,
 //! `message`, `help`, `description`, then the constraint: what the rule is
 //! about first, what it checks last); strings re-escaped; conditions with
 //! only the parentheses the AST needs, and around what `not` applies to
@@ -447,6 +447,10 @@ impl Printer<'_> {
         if !rule.requires.is_empty() {
             let text = format!("requires {}", join_names(&rule.requires));
             statement(Stmt::Requires, one(text));
+        }
+        if !rule.defers_to.is_empty() {
+            let text = format!("defers to {}", join_names(&rule.defers_to));
+            statement(Stmt::DefersTo, one(text));
         }
         if rule.unwaivable.is_some() {
             statement(Stmt::Unwaivable, one("unwaivable".into()));

@@ -704,7 +704,7 @@ fn campaign(out: &mut String, i: usize, c: &CampaignEntry<'_>) -> fmt::Result {
                     );
                 }
                 // The message of a skipped finding names the prerequisite.
-                Status::Skipped { .. } | Status::Violation => {}
+                Status::Skipped { .. } | Status::Deferred { .. } | Status::Violation => {}
             }
             let status = status_label(&f.status);
             let class = status.to_lowercase();

@@ -341,7 +341,7 @@ fn campaign(out: &mut String, c: &CampaignEntry<'_>) -> fmt::Result {
                     );
                 }
                 // The message of a skipped finding names the prerequisite.
-                Status::Skipped { .. } | Status::Violation => {}
+                Status::Skipped { .. } | Status::Deferred { .. } | Status::Violation => {}
             }
             let cites: Vec<String> = f.citations.iter().map(|c| escape(c)).collect();
             writeln!(

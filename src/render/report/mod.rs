@@ -646,7 +646,7 @@ fn rule_entries<'a>(policy: &'a Policy, reports: &[CampaignReport]) -> Vec<RuleE
                     Some(RuleOutcome::Passed) => t.passed += 1,
                     Some(RuleOutcome::Violated) => t.failed += 1,
                     Some(RuleOutcome::Waived) => t.waived += 1,
-                    Some(RuleOutcome::Skipped) => t.skipped += 1,
+                    Some(RuleOutcome::Skipped | RuleOutcome::Deferred) => t.skipped += 1,
                     Some(RuleOutcome::Disabled) => t.disabled += 1,
                     Some(RuleOutcome::NotApplicable) | None => t.not_applicable += 1,
                 }
@@ -654,7 +654,7 @@ fn rule_entries<'a>(policy: &'a Policy, reports: &[CampaignReport]) -> Vec<RuleE
                     match f.status {
                         Status::Violation => entry.findings += 1,
                         Status::Waived(_) => entry.waived_findings += 1,
-                        Status::Skipped { .. } => {}
+                        Status::Skipped { .. } | Status::Deferred { .. } => {}
                     }
                 }
             }
@@ -701,7 +701,7 @@ fn regulations<'a>(policy: &'a Policy, reports: &[CampaignReport]) -> Vec<Regula
                 match f.status {
                     Status::Violation => reg.findings += 1,
                     Status::Waived(_) => reg.waived += 1,
-                    Status::Skipped { .. } => {}
+                    Status::Skipped { .. } | Status::Deferred { .. } => {}
                 }
             }
         }
@@ -782,12 +782,13 @@ pub fn diag_location(d: &Diag) -> Option<String> {
     })
 }
 
-/// A finding's status as shown: `Violation`, `Waived` or `Skipped`.
+/// A finding's status as shown: `Violation`, `Waived`, `Skipped` or `Deferred`.
 pub fn status_label(status: &Status) -> &'static str {
     match status {
         Status::Violation => "Violation",
         Status::Waived(_) => "Waived",
         Status::Skipped { .. } => "Skipped",
+        Status::Deferred { .. } => "Deferred",
     }
 }
 
