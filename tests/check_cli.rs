@@ -1132,6 +1132,22 @@ fn sarif_rule_text_uris_and_fingerprints_fit_code_scanning() {
             assert!(!text.contains('{'), "{}: {text}", rule["id"]);
         }
     }
+    // A rule's help link is the official text of the law it cites.
+    let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
+    let art9 = rules
+        .iter()
+        .find(|r| r["id"] == "gdpr_art9_1_special_category_targeting")
+        .expect("the GDPR Art. 9 rule");
+    assert_eq!(
+        art9["helpUri"],
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj"
+    );
+    let linked = rules.iter().filter(|r| r["helpUri"].is_string()).count();
+    assert!(
+        linked * 2 > rules.len(),
+        "{linked} of {} rules linked",
+        rules.len()
+    );
     assert!(run0["automationDetails"]["id"].is_string());
     let base = run0["originalUriBaseIds"]["%SRCROOT%"]["uri"]
         .as_str()

@@ -179,13 +179,24 @@ fn html_report_structure_and_escaping() {
     for (i, _) in lower.match_indices("url(") {
         assert!(lower[i..].starts_with("url(#"), "only in-document url(#…)");
     }
+    // Links are in-document, or a citation's official text (a link the
+    // reader follows, never a resource the page loads).
+    let mut official = 0;
     for (i, _) in lower.match_indices("href=\"") {
-        assert!(lower[i..].starts_with("href=\"#"), "only in-document links");
+        if lower[i..].starts_with("href=\"https://") {
+            official += 1;
+            let tag_end = i + lower[i..].find('>').expect("tag end");
+            assert!(lower[i..tag_end].contains("rel=\"noopener\""));
+        } else {
+            assert!(lower[i..].starts_with("href=\"#"), "only in-document links");
+        }
     }
+    assert!(official > 0, "citations link to their official text");
     for (i, _) in lower.match_indices("http") {
+        let linked = lower[..i].ends_with("href=\"") && lower[i..].starts_with("https://");
         assert!(
-            lower[i..].starts_with("http://www.w3.org/2000/svg\""),
-            "only the SVG namespace is a URL"
+            linked || lower[i..].starts_with("http://www.w3.org/2000/svg\""),
+            "only the SVG namespace and citation links are URLs"
         );
     }
 }

@@ -20,6 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use super::report::regulation::source_uri;
 use super::Location;
 use crate::check::CheckRun;
 use crate::compile::Policy;
@@ -283,7 +284,11 @@ pub fn render_in(run: &CheckRun, policy: &Policy, cwd: &Path) -> String {
                 "defaultConfiguration": {"level": level(r.severity)},
                 "properties": {"tags": tags, "citations": cites, "kind": r.kind(), "pack": r.pack},
             });
-            if let Some(home) = PROJECT_URI {
+            // The rule's help is its law: link the first citation whose
+            // official text has a known address.
+            if let Some(uri) = cites.iter().find_map(|c| source_uri(c)) {
+                rule["helpUri"] = json!(uri);
+            } else if let Some(home) = PROJECT_URI {
                 rule["helpUri"] = json!(format!("{home}/blob/main/docs/language.md"));
             }
             rule

@@ -864,10 +864,19 @@ fn citations(out: &mut String, r: &Report<'_>) -> fmt::Result {
             reg.waived
         )?;
         for c in &reg.citations {
+            // Link the provision to its official text when its address is known.
+            let text = match super::regulation::source_uri(c.text) {
+                Some(uri) => format!(
+                    "<a href=\"{}\" rel=\"noopener\">{}</a>",
+                    escape(&uri),
+                    escape(c.text)
+                ),
+                None => escape(c.text),
+            };
             writeln!(
                 out,
                 "<tr><td>{}</td><td>{}</td></tr>",
-                escape(c.text),
+                text,
                 c.rules
                     .iter()
                     .map(|id| format!("<code>{}</code>", escape(id)))

@@ -13,6 +13,16 @@
 //! and otherwise the text before the first pinpoint (` Art.`, ` Section`,
 //! ` para`, ` §`, `,`), so an unknown `Foo Act Art. 3` still groups as
 //! `Foo Act`.
+//!
+//! [`source_uri`] maps a citation to the official text it cites (EUR-Lex,
+//! the US Code, the eCFR, legislation.gov.uk, …), so SARIF `helpUri` and the
+//! HTML report can link a finding to its law. Only official publishers are
+//! used, and only patterns whose address can be built from the citation
+//! itself; anything else has no link rather than a guessed one.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 /// Known citation prefixes and the instrument they belong to, checked in
 /// order (so longer, more specific prefixes come first).
@@ -99,9 +109,130 @@ fn eu_short_name(citation: &str) -> Option<&str> {
     (!name.is_empty() && !matches!(name, "EU" | "EC" | "EEC")).then_some(name)
 }
 
+/// Citation patterns and the official address they resolve to (`{1}`,
+/// `{2}`, … are the pattern's groups), checked in order.
+const SOURCES: &[(&str, &str)] = &[
+    (
+        r"^UK GDPR\b",
+        "https://www.legislation.gov.uk/eur/2016/679/contents",
+    ),
+    (
+        r"^(?:GDPR|Regulation \(EU\) 2016/679)\b",
+        "https://eur-lex.europa.eu/eli/reg/2016/679/oj",
+    ),
+    (
+        r"^DSA\b",
+        "https://eur-lex.europa.eu/eli/reg/2022/2065/oj",
+    ),
+    (
+        r"^Regulation \((?:EU|EC)\) (\d{4})/(\d+)\b",
+        "https://eur-lex.europa.eu/eli/reg/{1}/{2}/oj",
+    ),
+    (
+        r"^Directive (\d{4})/(\d+)/(?:EU|EC|EEC)\b",
+        "https://eur-lex.europa.eu/eli/dir/{1}/{2}/oj",
+    ),
+    (
+        r"^PECR reg\. (\d+)\b",
+        "https://www.legislation.gov.uk/uksi/2003/2426/regulation/{1}",
+    ),
+    (
+        r"^(\d+) U\.S\.C\. (\d+[a-z]?(?:-\d+)?)\b",
+        "https://uscode.house.gov/view.xhtml?req=granuleid:USC-prelim-title{1}-section{2}",
+    ),
+    (
+        r"^(\d+) CFR (\d+\.\d+)\b",
+        "https://www.ecfr.gov/current/title-{1}/section-{2}",
+    ),
+    (
+        r"^(\d+) CFR (?:[Pp]art )?(\d+)\b",
+        "https://www.ecfr.gov/current/title-{1}/part-{2}",
+    ),
+    (
+        r"^Cal\. Civ\. Code (1798\.\d+)\b",
+        "https://leginfo.legislature.ca.gov/faces/codes_displaySection.xhtml?lawCode=CIV&sectionNum={1}",
+    ),
+    (r"^RFC (\d+)\b", "https://www.rfc-editor.org/rfc/rfc{1}"),
+    (
+        r"^(?:CASL|S\.C\. 2010, c\. 23)\b",
+        "https://laws-lois.justice.gc.ca/eng/acts/E-1.6/",
+    ),
+];
+
+static COMPILED: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    SOURCES
+        .iter()
+        // The patterns are constants checked by `every_source_pattern_compiles`.
+        .filter_map(|(pattern, uri)| Regex::new(pattern).ok().map(|re| (re, *uri)))
+        .collect()
+});
+
+/// The official text a citation points into, when its address can be built
+/// from the citation (see the module documentation).
+pub fn source_uri(citation: &str) -> Option<String> {
+    let citation = citation.trim();
+    COMPILED.iter().find_map(|(re, template)| {
+        let caps = re.captures(citation)?;
+        let mut uri = (*template).to_string();
+        for i in 1..caps.len() {
+            let group = caps.get(i).map_or("", |m| m.as_str());
+            uri = uri.replace(&format!("{{{i}}}"), group);
+        }
+        Some(uri)
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::instrument;
+    use super::{instrument, source_uri, COMPILED, SOURCES};
+
+    #[test]
+    fn every_source_pattern_compiles() {
+        assert_eq!(COMPILED.len(), SOURCES.len());
+    }
+
+    #[test]
+    fn citations_link_to_their_official_text() {
+        for (citation, uri) in [
+            ("GDPR Art. 9(1)", Some("https://eur-lex.europa.eu/eli/reg/2016/679/oj")),
+            ("UK GDPR Art. 6(1)(f)", Some("https://www.legislation.gov.uk/eur/2016/679/contents")),
+            (
+                "Regulation (EU) 2022/2065 (DSA) Art. 28(2)",
+                Some("https://eur-lex.europa.eu/eli/reg/2022/2065/oj"),
+            ),
+            (
+                "Directive 2002/58/EC (ePrivacy) Art. 13(2)",
+                Some("https://eur-lex.europa.eu/eli/dir/2002/58/oj"),
+            ),
+            (
+                "PECR reg. 22(3)",
+                Some("https://www.legislation.gov.uk/uksi/2003/2426/regulation/22"),
+            ),
+            (
+                "15 U.S.C. 7704(a)(5)(A)(iii)",
+                Some("https://uscode.house.gov/view.xhtml?req=granuleid:USC-prelim-title15-section7704"),
+            ),
+            (
+                "42 U.S.C. 2000e-2(a)",
+                Some("https://uscode.house.gov/view.xhtml?req=granuleid:USC-prelim-title42-section2000e-2"),
+            ),
+            (
+                "47 CFR 64.1200(c)(1)",
+                Some("https://www.ecfr.gov/current/title-47/section-64.1200"),
+            ),
+            ("16 CFR 312", Some("https://www.ecfr.gov/current/title-16/part-312")),
+            (
+                "Cal. Civ. Code 1798.120(c)",
+                Some("https://leginfo.legislature.ca.gov/faces/codes_displaySection.xhtml?lawCode=CIV&sectionNum=1798.120"),
+            ),
+            ("RFC 8058 Section 3.1", Some("https://www.rfc-editor.org/rfc/rfc8058")),
+            ("Meta Business Help Center, About audiences", None),
+            ("House rule 7", None),
+            ("", None),
+        ] {
+            assert_eq!(source_uri(citation).as_deref(), uri, "{citation}");
+        }
+    }
 
     #[test]
     fn groups_the_shipped_citations() {
