@@ -9,6 +9,7 @@
 pub mod excerpt;
 
 use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use miette::{LabeledSpan, MietteDiagnostic};
@@ -301,7 +302,23 @@ pub fn render_human(diags: &[Diag], color: bool, width: usize) -> String {
         .with_width(width)
         .with_links(false);
     let mut out = String::new();
-    for (i, diag) in diags.iter().enumerate() {
+    let mut shown_per_code: HashMap<&str, usize> = HashMap::new();
+    let mut hidden_per_code: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+    let mut rendered = 0usize;
+    for diag in diags {
+        // The same mistake repeated thousands of times (20,000 unused sets)
+        // must not bury everything else: show the first few of each code.
+        let shown = shown_per_code.entry(diag.code.as_str()).or_insert(0);
+        if *shown >= MAX_RENDERED_PER_CODE {
+            hidden_per_code
+                .entry(diag.code.as_str())
+                .or_insert((diag.severity, 0))
+                .1 += 1;
+            continue;
+        }
+        *shown += 1;
+        let i = rendered;
+        rendered += 1;
         let report = diag.to_report();
         let mut one = String::new();
         // Writing to a String cannot fail.
@@ -314,8 +331,23 @@ pub fn render_human(diags: &[Diag], color: bool, width: usize) -> String {
             out.push('\n');
         }
     }
+    for (code, (severity, hidden)) in hidden_per_code {
+        let kind = match severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "note",
+        };
+        out.push_str(&format!(
+            "\n  … and {hidden} more {kind}{} like this ({code}) not shown.\n",
+            if hidden == 1 { "" } else { "s" }
+        ));
+    }
     out
 }
+
+/// How many diagnostics of one code [`render_human`] shows before it
+/// summarises the rest in one line.
+pub const MAX_RENDERED_PER_CODE: usize = 50;
 
 /// A line without trailing whitespace, also before trailing colour codes
 /// (miette pads empty snippet lines and its "Advice: " heading).
@@ -359,6 +391,35 @@ mod tests {
     }
 
     use crate::source::SourceFile;
+
+    #[test]
+    fn thousands_of_one_code_render_a_bounded_summary() {
+        let source = SourceFile::new("p.scruple", "set unused = [a]\n".to_string());
+        let mut diags: Vec<Diag> = (0..20_000)
+            .map(|_| {
+                Diag::warning("scruple::resolve::unused_set", "set `unused` is never used")
+                    .with_label(&source, Span::new(4, 10), "declared here")
+            })
+            .collect();
+        diags.push(Diag::error("scruple::other", "a different problem"));
+        let out = render_human(&diags, false, 100);
+        assert_eq!(
+            out.matches("set `unused` is never used").count(),
+            MAX_RENDERED_PER_CODE
+        );
+        assert!(
+            out.contains("a different problem"),
+            "other codes still shown"
+        );
+        assert!(
+            out.contains(
+                "… and 19950 more warnings like this (scruple::resolve::unused_set) not shown."
+            ),
+            "{}",
+            &out[out.len().saturating_sub(300)..]
+        );
+        assert!(out.lines().count() < 1_000, "{} lines", out.lines().count());
+    }
 
     fn one(text: String, span: Span, label: &str) -> String {
         let source = SourceFile::new("t.yaml", text);
