@@ -827,3 +827,79 @@ fn unsubscribed_recipient_without_time_zone_is_suppressed_not_bad() {
         "{stderr}"
     );
 }
+
+/// Issue 12: opt-out times. A recipient who unsubscribed before the send is
+/// suppressed and the reason names each law's processing deadline and
+/// whether it has passed; one whose request comes after the send time had
+/// not opted out yet; a time without the flag still counts. JSON Lines and
+/// CSV alike.
+#[test]
+fn opt_out_times_name_each_laws_window() {
+    let campaign = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases/mailbox-providers/pass_us_bulk_sender_unsubscribe_within_2_days.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jsonl = dir.path().join("r.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"id":"long-ago","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed":true,"unsubscribed_at":"2026-11-02T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"yesterday","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"2026-11-22T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"after-the-send","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"2026-11-30T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"bad-time","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"last week"}}"#,
+            "\n",
+        ),
+    )
+    .expect("write records");
+    // 18:00 UTC: 10:00 in Los Angeles.
+    let at = ["--at", "2026-11-23T18:00:00Z"];
+    let (code, stdout, stderr) = gate(&campaign, &jsonl.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    let cites = [
+        "baseline_honour_unsubscribes",
+        "can_spam_7704_a4_honour_opt_outs",
+    ];
+    expect(&d, "long-ago", "suppress", &cites);
+    expect(&d, "yesterday", "suppress", &cites);
+    expect(&d, "after-the-send", "allow", &[]);
+    assert_eq!(d["bad-time"].0, "bad", "{stdout}");
+    let line = |id: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(&format!("\"recipient\":\"{id}\"")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("long-ago")
+            .contains("CAN-SPAM (15 U.S.C. 7704(a)(4)(A)): within 10 business days, passed"),
+        "{stdout}"
+    );
+    assert!(
+        line("yesterday").contains("within 10 business days, not yet passed"),
+        "{stdout}"
+    );
+    assert!(
+        line("yesterday").contains("within 2 days, not yet passed"),
+        "{stdout}"
+    );
+
+    let csv = dir.path().join("r.csv");
+    std::fs::write(
+        &csv,
+        "id,jurisdiction,timezone,age,unsubscribed_at,objected_at\n\
+         a,US-CA,America/Los_Angeles,30,2026-11-02,\n\
+         b,US-CA,America/Los_Angeles,30,,\n\
+         c,US-CA,America/Los_Angeles,30,2026-12-01T00:00:00Z,\n",
+    )
+    .expect("write csv");
+    let (code, stdout, stderr) = gate(&campaign, &csv.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "a", "suppress", &cites);
+    expect(&d, "b", "allow", &[]);
+    expect(&d, "c", "allow", &[]);
+}

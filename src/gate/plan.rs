@@ -184,6 +184,9 @@ pub struct Prepared<'r> {
     /// The recipient id.
     pub id: Cow<'r, str>,
     opt_outs: u8,
+    /// Per opt-out of [`OPT_OUTS`]: the second it was recorded at
+    /// (`unsubscribed_at`, `objected_at`), `i64::MAX` when not given.
+    opt_out_since: [i64; 4],
     /// Per plan purpose: (granted second or `i64::MIN`, withdrawn second or `i64::MAX`).
     consent: ConsentSlots,
     /// Age in years, or birth date as `yyyymmdd` (negative), or unknown.
@@ -547,9 +550,15 @@ impl<'p> GatePlan<'p> {
     /// ([`GatePlan::prepare_json`]): opt-outs, age, jurisdiction and zone.
     pub(super) fn assemble<'r>(&self, parts: RecordParts<'r, '_>) -> Result<Prepared<'r>, String> {
         let mut opt_outs = 0u8;
+        let mut opt_out_since = [i64::MAX; 4];
         for (i, name) in OPT_OUTS.iter().enumerate() {
             if parts.opt_outs.get(name) == Some(true) {
                 opt_outs |= 1 << i;
+            }
+            // A time without the flag still counts from that time: a doubt
+            // about an opt-out never lets a message through.
+            if let Some(at) = parts.opt_outs.since(name) {
+                opt_out_since[i] = at;
             }
         }
         let age = match (parts.age, parts.birth_date) {
@@ -589,6 +598,7 @@ impl<'p> GatePlan<'p> {
         Ok(Prepared {
             id: parts.id,
             opt_outs,
+            opt_out_since,
             consent: parts.consent,
             age,
             jurisdiction,
@@ -648,7 +658,9 @@ impl<'p> GatePlan<'p> {
         let mut local_minutes: Option<u32> = None;
         for (i, check) in self.checks.iter().enumerate() {
             let fails = match &check.test {
-                Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
+                Test::OptOut(bit) => {
+                    p.opt_outs & (1 << bit) != 0 || p.opt_out_since[*bit] <= m.at_second
+                }
                 Test::OutsideCampaign => p.outside,
                 Test::Consent {
                     purpose,
@@ -784,10 +796,23 @@ impl<'p> GatePlan<'p> {
                         "gpc" => "the recipient's browser sent a Global Privacy Control opt-out",
                         _ => "the recipient asked to limit the use of sensitive personal information",
                     };
+                    // When the record says when, each law's deadline is named.
+                    let since = p.opt_out_since[*bit];
+                    let when = if since == i64::MAX {
+                        String::new()
+                    } else {
+                        super::windows::describe(
+                            OPT_OUTS[*bit],
+                            since,
+                            m.at_second,
+                            p.jurisdiction_text.as_deref(),
+                            &self.channels,
+                        )
+                    };
                     match check.rule {
-                        Some(_) => what.to_string(),
+                        Some(_) => format!("{what}{when}"),
                         None => format!(
-                            "built-in: {what}; no loaded rule requires honouring it, and scruple always does"
+                            "built-in: {what}{when}; no loaded rule requires honouring it, and scruple always does"
                         ),
                     }
                 }
