@@ -1335,3 +1335,49 @@ fn baseline_minimum_age_defers_to_gdpr_art8_only_where_it_applies() {
         "deferred in tests/fixtures/campaigns/clean_eu.yaml: baseline_marketing_minimum_age deferred to gdpr_art8_digital_age_of_consent for EU-FR"
     ), "{}", human.stdout);
 }
+
+/// Issue 12: a triggered flow counts once per recipient in any window of a
+/// cap, together with the calendar campaigns it overlaps: a welcome flow
+/// next to three daily texts to Florida may make four in 24 hours (Fla.
+/// Stat. 501.616(6)(b)), while the flow alone is within the limit.
+#[test]
+fn triggered_flow_counts_once_in_the_caps_of_overlapping_campaigns() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flow = dir.path().join("flow.yaml");
+    let daily = dir.path().join("daily.yaml");
+    std::fs::write(
+        &flow,
+        "id: welcome-flow\njurisdictions: [US-FL]\nmessage_type: marketing\nchannels: [sms]\n\
+         audience: { age: { min: 18 }, suppressions: [unsubscribed] }\n\
+         schedule: { trigger: { event: welcome, window: { from: \"09:00\", to: \"19:00\" } } }\n",
+    )
+    .expect("write flow");
+    std::fs::write(
+        &daily,
+        "id: daily-deals\njurisdictions: [US-FL]\nmessage_type: marketing\nchannels: [sms]\n\
+         audience: { age: { min: 18 }, suppressions: [unsubscribed] }\n\
+         schedule: { timezone: recipient, send_at: 2026-12-10T09:00, repeat: { every: 3 hours, count: 3 } }\n",
+    )
+    .expect("write daily");
+    let (flow, daily) = (flow.display().to_string(), daily.display().to_string());
+    let capped = |doc: &Value, i: usize| {
+        doc["campaigns"][i]["findings"].as_array().is_some_and(|f| {
+            f.iter()
+                .any(|x| x["rule"] == "fl_501_616_6_b_three_per_24_hours")
+        })
+    };
+    let both = parse_json(
+        &run(check(&[
+            &flow,
+            &daily,
+            "--pack",
+            "us-states",
+            "--format",
+            "json",
+        ]))
+        .stdout,
+    );
+    assert!(capped(&both, 0) && capped(&both, 1), "{both}");
+    let alone = parse_json(&run(check(&[&flow, "--pack", "us-states", "--format", "json"])).stdout);
+    assert!(!capped(&alone, 0), "{alone}");
+}
