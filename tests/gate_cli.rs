@@ -148,9 +148,6 @@ fn every_per_recipient_rule_kind_both_ways() {
         &[
             "baseline_marketing_minimum_age",
             "baseline_no_profiling_of_minors",
-            // The campaign also targets the US, where COPPA decides; gate
-            // does not yet match a rule's jurisdictions to the recipient's.
-            "coppa_312_5_a_verifiable_parental_consent",
             "gdpr_art8_digital_age_of_consent",
         ],
     );
@@ -165,7 +162,8 @@ fn every_per_recipient_rule_kind_both_ways() {
         &[
             "baseline_special_category_targeting",
             "baseline_proxy_targeting",
-            "ccpa_1798_121_limit_sensitive_pi",
+            // A recipient in France is not held to (nor cited under) the
+            // CCPA, a rule confined to US-CA.
             "gdpr_art9_1_special_category_targeting",
         ],
     );
@@ -902,4 +900,52 @@ fn opt_out_times_name_each_laws_window() {
     expect(&d, "a", "suppress", &cites);
     expect(&d, "b", "allow", &[]);
     expect(&d, "c", "allow", &[]);
+}
+
+/// A rule confined to jurisdictions decides only recipients there: in a
+/// campaign to Florida and California, Florida's 8 p.m. limit suppresses a
+/// Floridian at 20:30 but not a Californian, while a recipient whose state
+/// is unknown is held to it (a doubt never lets a message through).
+#[test]
+fn state_rules_decide_only_recipients_in_that_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let campaign = dir.path().join("c.yaml");
+    std::fs::write(
+        &campaign,
+        "id: evening-texts\njurisdictions: [US-FL, US-CA]\nmessage_type: marketing\nchannels: [sms]\n\
+         purposes: [sms_marketing]\nlawful_basis: consent\n\
+         consent: { purposes: [sms_marketing], collected_at: 2026-01-05, method: web_form, written: true }\n\
+         audience: { age: { min: 18 }, suppressions: [unsubscribed] }\n\
+         schedule: { timezone: recipient, send_at: 2026-12-10T12:00 }\n\
+         message: { sms: { sender_name: Shop, opt_out_instructions: \"Reply STOP to opt out\", help_instructions: \"Reply HELP for help\" } }\n",
+    )
+    .expect("write campaign");
+    let records = dir.path().join("r.jsonl");
+    std::fs::write(
+        &records,
+        concat!(
+            r#"{"id":"fl","jurisdiction":"US-FL","timezone":"America/New_York","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+            r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+            r#"{"id":"unknown","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+        ),
+    )
+    .expect("write records");
+    // 01:30 UTC on 11 December: 20:30 in New York, 17:30 in Los Angeles.
+    let at = ["--at", "2026-12-11T01:30:00Z"];
+    let (code, stdout, stderr) = gate(&campaign, &records.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "fl", "suppress", &["fl_501_616_6_a_calling_hours"]);
+    expect(&d, "ca", "allow", &[]);
+    // 17:30 in Los Angeles is within Florida's hours too, so the unknown
+    // state changes nothing here; at 20:30 local it would be suppressed.
+    expect(&d, "unknown", "allow", &[]);
+    let at = ["--at", "2026-12-11T04:30:00Z"];
+    let (_, stdout, _) = gate(&campaign, &records.display().to_string(), &at);
+    let d = decisions(&stdout);
+    expect(&d, "ca", "allow", &[]);
+    expect(&d, "unknown", "suppress", &["fl_501_616_6_a_calling_hours"]);
 }

@@ -100,6 +100,12 @@ pub struct GatePlan<'p> {
     attribute_names: Vec<Arc<str>>,
     /// Per check: what its reasons say about the rule.
     labels: Vec<Label>,
+    /// Per check: the jurisdictions its rule is confined to (a top-level
+    /// `jurisdiction in […]` of its `when`). A recipient known to be
+    /// elsewhere is not held to it: a Florida limit does not decide a
+    /// Californian's text, nor COPPA a French child's. Opt-outs are never
+    /// confined (a doubt about one must not let a message through).
+    confined: Vec<Option<crate::compile::cond::SymbolSet>>,
     needs_zone: bool,
     needs_age: bool,
     /// The campaign's channels.
@@ -241,6 +247,7 @@ impl<'p> GatePlan<'p> {
             attributes: HashMap::new(),
             attribute_names: Vec::new(),
             labels: Vec::new(),
+            confined: Vec::new(),
             needs_zone: false,
             needs_age: false,
             channels: model
@@ -657,6 +664,13 @@ impl<'p> GatePlan<'p> {
         let mut failed = 0u128;
         let mut local_minutes: Option<u32> = None;
         for (i, check) in self.checks.iter().enumerate() {
+            if let (Some(Some(set)), Some(j)) =
+                (self.confined.get(i), p.jurisdiction_text.as_deref())
+            {
+                if !crate::compile::cond::set_contains(set, j) {
+                    continue;
+                }
+            }
             let fails = match &check.test {
                 Test::OptOut(bit) => {
                     p.opt_outs & (1 << bit) != 0 || p.opt_out_since[*bit] <= m.at_second
@@ -961,6 +975,17 @@ impl<'p> GatePlan<'p> {
     fn finish(mut self) -> Self {
         self.labels = self.checks.iter().map(|c| self.label(c)).collect();
         let policy = self.policy;
+        self.confined = self
+            .checks
+            .iter()
+            .map(
+                |c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
+                    (Test::OptOut(_) | Test::OutsideCampaign | Test::TooManyChecks, _) => None,
+                    (_, Some(rule)) => rule.jurisdictions.clone(),
+                    (_, None) => None,
+                },
+            )
+            .collect();
         let fixed: Vec<Option<u32>> = self.ages.iter().map(|a| a.default).collect();
         let tables: Vec<Option<String>> = self
             .checks
