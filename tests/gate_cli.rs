@@ -162,7 +162,8 @@ fn every_per_recipient_rule_kind_both_ways() {
         &[
             "baseline_special_category_targeting",
             "baseline_proxy_targeting",
-            "ccpa_1798_121_limit_sensitive_pi",
+            // A recipient in France is not held to (nor cited under) the
+            // CCPA, a rule confined to US-CA.
             "gdpr_art9_1_special_category_targeting",
         ],
     );
@@ -823,4 +824,128 @@ fn unsubscribed_recipient_without_time_zone_is_suppressed_not_bad() {
         stderr.contains("6 read, 0 allowed, 4 suppressed, 2 bad"),
         "{stderr}"
     );
+}
+
+/// Issue 12: opt-out times. A recipient who unsubscribed before the send is
+/// suppressed and the reason names each law's processing deadline and
+/// whether it has passed; one whose request comes after the send time had
+/// not opted out yet; a time without the flag still counts. JSON Lines and
+/// CSV alike.
+#[test]
+fn opt_out_times_name_each_laws_window() {
+    let campaign = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases/mailbox-providers/pass_us_bulk_sender_unsubscribe_within_2_days.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jsonl = dir.path().join("r.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"id":"long-ago","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed":true,"unsubscribed_at":"2026-11-02T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"yesterday","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"2026-11-22T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"after-the-send","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"2026-11-30T09:00:00Z"}}"#,
+            "\n",
+            r#"{"id":"bad-time","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"opt_outs":{"unsubscribed_at":"last week"}}"#,
+            "\n",
+        ),
+    )
+    .expect("write records");
+    // 18:00 UTC: 10:00 in Los Angeles.
+    let at = ["--at", "2026-11-23T18:00:00Z"];
+    let (code, stdout, stderr) = gate(&campaign, &jsonl.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    let cites = [
+        "baseline_honour_unsubscribes",
+        "can_spam_7704_a4_honour_opt_outs",
+    ];
+    expect(&d, "long-ago", "suppress", &cites);
+    expect(&d, "yesterday", "suppress", &cites);
+    expect(&d, "after-the-send", "allow", &[]);
+    assert_eq!(d["bad-time"].0, "bad", "{stdout}");
+    let line = |id: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(&format!("\"recipient\":\"{id}\"")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("long-ago")
+            .contains("CAN-SPAM (15 U.S.C. 7704(a)(4)(A)): within 10 business days, passed"),
+        "{stdout}"
+    );
+    assert!(
+        line("yesterday").contains("within 10 business days, not yet passed"),
+        "{stdout}"
+    );
+    assert!(
+        line("yesterday").contains("within 2 days, not yet passed"),
+        "{stdout}"
+    );
+
+    let csv = dir.path().join("r.csv");
+    std::fs::write(
+        &csv,
+        "id,jurisdiction,timezone,age,unsubscribed_at,objected_at\n\
+         a,US-CA,America/Los_Angeles,30,2026-11-02,\n\
+         b,US-CA,America/Los_Angeles,30,,\n\
+         c,US-CA,America/Los_Angeles,30,2026-12-01T00:00:00Z,\n",
+    )
+    .expect("write csv");
+    let (code, stdout, stderr) = gate(&campaign, &csv.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "a", "suppress", &cites);
+    expect(&d, "b", "allow", &[]);
+    expect(&d, "c", "allow", &[]);
+}
+
+/// A rule confined to jurisdictions decides only recipients there: in a
+/// campaign to Florida and California, Florida's 8 p.m. limit suppresses a
+/// Floridian at 20:30 but not a Californian, while a recipient whose state
+/// is unknown is held to it (a doubt never lets a message through).
+#[test]
+fn state_rules_decide_only_recipients_in_that_state() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let campaign = dir.path().join("c.yaml");
+    std::fs::write(
+        &campaign,
+        "id: evening-texts\njurisdictions: [US-FL, US-CA]\nmessage_type: marketing\nchannels: [sms]\n\
+         purposes: [sms_marketing]\nlawful_basis: consent\n\
+         consent: { purposes: [sms_marketing], collected_at: 2026-01-05, method: web_form, written: true }\n\
+         audience: { age: { min: 18 }, suppressions: [unsubscribed] }\n\
+         schedule: { timezone: recipient, send_at: 2026-12-10T12:00 }\n\
+         message: { sms: { sender_name: Shop, opt_out_instructions: \"Reply STOP to opt out\", help_instructions: \"Reply HELP for help\" } }\n",
+    )
+    .expect("write campaign");
+    let records = dir.path().join("r.jsonl");
+    std::fs::write(
+        &records,
+        concat!(
+            r#"{"id":"fl","jurisdiction":"US-FL","timezone":"America/New_York","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+            r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+            r#"{"id":"unknown","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            "\n",
+        ),
+    )
+    .expect("write records");
+    // 01:30 UTC on 11 December: 20:30 in New York, 17:30 in Los Angeles.
+    let at = ["--at", "2026-12-11T01:30:00Z"];
+    let (code, stdout, stderr) = gate(&campaign, &records.display().to_string(), &at);
+    assert_eq!(code, 0, "{stderr}");
+    let d = decisions(&stdout);
+    expect(&d, "fl", "suppress", &["fl_501_616_6_a_calling_hours"]);
+    expect(&d, "ca", "allow", &[]);
+    // 17:30 in Los Angeles is within Florida's hours too, so the unknown
+    // state changes nothing here; at 20:30 local it would be suppressed.
+    expect(&d, "unknown", "allow", &[]);
+    let at = ["--at", "2026-12-11T04:30:00Z"];
+    let (_, stdout, _) = gate(&campaign, &records.display().to_string(), &at);
+    let d = decisions(&stdout);
+    expect(&d, "ca", "allow", &[]);
+    expect(&d, "unknown", "suppress", &["fl_501_616_6_a_calling_hours"]);
 }

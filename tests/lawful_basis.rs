@@ -26,6 +26,16 @@ use scruple::source::SourceFile;
 
 const CASES: &str = "tests/cases/lawful-basis";
 
+/// Every directory of cases this runner judges (issue 12: US messaging law,
+/// the mailbox providers, Canada, minors).
+const CASE_DIRS: &[&str] = &[
+    CASES,
+    "tests/cases/us-messaging",
+    "tests/cases/mailbox-providers",
+    "tests/cases/canada",
+    "tests/cases/minors",
+];
+
 /// "Now" for every case: before the sends, after every consent and assessment.
 const AT: &str = "2026-03-01T00:00:00Z";
 
@@ -111,8 +121,9 @@ fn expectation(file: &Path, text: &str) -> Expectation {
 }
 
 fn case_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(CASES))
-        .expect("the cases directory exists")
+    let mut files: Vec<PathBuf> = CASE_DIRS
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root().join(dir)).expect("the cases directory exists"))
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
@@ -204,7 +215,7 @@ fn every_case_gets_the_verdict_rule_and_citation_of_its_source() {
 }
 
 #[test]
-fn at_least_half_the_cases_are_lawful() {
+fn at_least_40_percent_of_the_cases_are_lawful() {
     let files = case_files();
     let mut pass = 0;
     for file in &files {
@@ -213,8 +224,10 @@ fn at_least_half_the_cases_are_lawful() {
             pass += 1;
         }
     }
+    // Issue 12: at least 40 % lawful, since false positives are as
+    // damaging as misses.
     assert!(
-        pass * 2 >= files.len(),
+        pass * 5 >= files.len() * 2,
         "{pass} of {} cases pass",
         files.len()
     );

@@ -12,11 +12,12 @@ use std::sync::LazyLock;
 use jiff::civil;
 use regex::Regex;
 
+mod facts;
 mod lawful;
 
 use super::codes;
 use super::model::*;
-use super::shape::{self, Shape, Ty, EVERY_PATTERN, JURISDICTION_PATTERN};
+use super::shape::{self, Shape, Ty, EVERY_PATTERN, JURISDICTION_PATTERN, TIME_OF_DAY_PATTERN};
 use super::tree::{item_anchor, Entry, Node, Value};
 use super::yaml::join_path;
 use crate::diag::{did_you_mean, Diag};
@@ -26,6 +27,8 @@ static JURISDICTION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(JURISDICTION_PATTERN).expect("constant pattern"));
 static EVERY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(EVERY_PATTERN).expect("constant pattern"));
+static TIME_OF_DAY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(TIME_OF_DAY_PATTERN).expect("constant pattern"));
 
 /// Validates the tree and builds the model. Problems go to `diags`; the
 /// model is `None` when a required value is missing or unusable.
@@ -567,6 +570,40 @@ impl Cx<'_> {
         })
     }
 
+    /// A percentage: an integer or decimal from 0 to 100.
+    pub(super) fn percent(&mut self, node: &Node, ty: &'static Ty) -> Conv<f64> {
+        debug_assert!(matches!(ty, Ty::Percent), "percent() for {ty:?}");
+        let value = match node.value {
+            // Whole percentages are small, so the conversion is exact.
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(i) => i as f64,
+            Value::Float(f) => f,
+            _ => return Err(Failed::WrongType),
+        };
+        if !(0.0..=100.0).contains(&value) {
+            let message = format!("{} is {value}, outside 0 to 100", self.subject());
+            return Err(self.invalid(node, message, "expected a percentage from 0 to 100", None));
+        }
+        Ok(value)
+    }
+
+    /// A time of day, `HH:MM`.
+    pub(super) fn time_of_day(&mut self, node: &Node, ty: &'static Ty) -> Conv<civil::Time> {
+        debug_assert!(matches!(ty, Ty::TimeOfDay), "time_of_day() for {ty:?}");
+        let Value::Str(s) = &node.value else {
+            return Err(Failed::WrongType);
+        };
+        let parsed = TIME_OF_DAY
+            .is_match(s)
+            .then(|| civil::Time::strptime("%H:%M", s).ok())
+            .flatten();
+        parsed.ok_or_else(|| {
+            let message = format!("`{s}` is not a time of day {}", self.within());
+            let help = "write hours and minutes on a 24-hour clock, such as `09:00` or `20:30`";
+            self.invalid(node, message, "expected `HH:MM`", Some(help.to_owned()))
+        })
+    }
+
     fn text_or_bool(&mut self, node: &Node, ty: &'static Ty) -> Conv<AdDisclosure> {
         debug_assert!(matches!(ty, Ty::TextOrBool), "text_or_bool() for {ty:?}");
         match &node.value {
@@ -694,6 +731,8 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
             purposes: cx.names(&o, "purposes"),
             collected_at: cx.field(&o, "collected_at", Cx::when),
             method: cx.text(&o, "method"),
+            written: cx.flag(&o, "written"),
+            parental: cx.flag(&o, "parental"),
         })
     });
     let data = cx.map(&o, "data", |cx, o| {
@@ -716,6 +755,8 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
             automated_decision,
         })
     });
+    let sending = cx.map(&o, "sending", facts::sending);
+    let ads = cx.map(&o, "ads", facts::ads);
     let waivers = cx.maps(&o, "waivers", |cx, o| {
         let rule = cx.text(&o, "rule");
         Some(Waiver {
@@ -747,6 +788,8 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         schedule,
         message,
         personalization,
+        sending,
+        ads,
         waivers,
     })
 }
@@ -877,6 +920,7 @@ fn schedule(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Schedule> {
             count: Spanned::new(u32::try_from(count.as_ref()?.value).ok()?, count?.span),
         })
     });
+    let trigger = cx.map(&o, "trigger", facts::trigger);
     let has_repeat = o.entries.iter().any(|e| e.key == "repeat");
     let has_send_at = o.entries.iter().any(|e| e.key == "send_at");
     if has_repeat && !has_send_at {
@@ -890,6 +934,7 @@ fn schedule(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Schedule> {
         timezone,
         send_at,
         repeat,
+        trigger,
         sends,
     })
 }
@@ -905,6 +950,7 @@ fn message(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Message> {
                 link: cx.text(&o, "link"),
                 one_click: cx.flag(&o, "one_click"),
                 mailto: cx.text(&o, "mailto"),
+                processing_days: cx.field(&o, "processing_days", Cx::int),
             })
         }),
         authentication: cx.map(&o, "authentication", |cx, o| {
@@ -914,6 +960,7 @@ fn message(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Message> {
                 dmarc: cx.flag(&o, "dmarc"),
             })
         }),
+        sms: cx.map(&o, "sms", facts::sms),
     })
 }
 

@@ -397,6 +397,10 @@ pub struct CampaignModel {
     pub message: Option<Spanned<Message>>,
     /// `personalization`.
     pub personalization: Option<Spanned<Personalization>>,
+    /// `sending`: volume and spam rate at the mailbox providers.
+    pub sending: Option<Spanned<Sending>>,
+    /// `ads`: placement, platform and declared special ad category.
+    pub ads: Option<Spanned<Ads>>,
     /// `waivers`.
     pub waivers: Option<List<Waiver>>,
 }
@@ -487,6 +491,14 @@ pub struct Consent {
     pub collected_at: Option<Spanned<When>>,
     /// `method` (e.g. `double_opt_in`).
     pub method: Option<Spanned<String>>,
+    /// `written`: a signed written agreement (E-SIGN counts) naming the
+    /// sender and the number, with the disclosure that it is not a condition
+    /// of purchase: the TCPA's prior express written consent (47 CFR
+    /// 64.1200(f)(9)) and the Florida, Oklahoma and Maryland equivalents.
+    pub written: Option<Spanned<bool>>,
+    /// `parental`: for children under 13, given by a parent and verified by
+    /// a method of 16 CFR 312.5(b) (COPPA).
+    pub parental: Option<Spanned<bool>>,
 }
 
 /// `data`: personal data the campaign uses.
@@ -505,6 +517,8 @@ pub struct Schedule {
     pub send_at: Option<List<civil::DateTime>>,
     /// `repeat`.
     pub repeat: Option<Spanned<Repeat>>,
+    /// `trigger`: the event that sends this flow, once per recipient.
+    pub trigger: Option<Spanned<Trigger>>,
     /// Every send: each `send_at` repeated as `repeat` says, in `send_at`
     /// order. Computed while loading (and capped at [`MAX_SENDS`]).
     pub sends: Vec<Send>,
@@ -598,6 +612,8 @@ pub struct Message {
     pub unsubscribe: Option<Spanned<Unsubscribe>>,
     /// `authentication`.
     pub authentication: Option<Spanned<Authentication>>,
+    /// `sms`: sender identification and opt-out instructions of a text.
+    pub sms: Option<Spanned<SmsMessage>>,
 }
 
 /// `message.ad_disclosure`: a label text, or a flag.
@@ -628,6 +644,9 @@ pub struct Unsubscribe {
     pub one_click: Option<Spanned<bool>>,
     /// `mailto`.
     pub mailto: Option<Spanned<String>>,
+    /// `processing_days`: the most calendar days between an unsubscribe
+    /// request and its taking effect.
+    pub processing_days: Option<Spanned<i64>>,
 }
 
 /// `message.authentication`.
@@ -1015,6 +1034,11 @@ pub struct ContactSource {
     /// `opt_out_at_collection`: a simple way to refuse marketing was offered
     /// when the details were collected.
     pub opt_out_at_collection: Option<Spanned<bool>>,
+    /// `oldest_relationship_days`: for the contact in the audience whose
+    /// purchase or enquiry is oldest, the days since it (at sending); CASL's
+    /// implied consent lasts 2 years after a purchase, 6 months after an
+    /// enquiry (s. 10(10)).
+    pub oldest_relationship_days: Option<Spanned<i64>>,
 }
 
 /// `legitimate_interest_assessment`: the recorded balancing test
@@ -1025,4 +1049,157 @@ pub struct LegitimateInterestAssessment {
     pub reference: Spanned<String>,
     /// `date`: when it was made or last reviewed.
     pub date: Option<Spanned<When>>,
+}
+
+// ------------------------------------------------------------ issue 12 facts
+//
+// Facts that US messaging law, the mailbox providers, ad platforms, COPPA
+// and CASL turn on. Rules read them through the generic tree; the typed
+// model keeps them so that the loader checks every value's type.
+
+/// `sending`: the sender's volume and reputation at the mailbox providers.
+#[derive(Clone, Debug)]
+pub struct Sending {
+    /// `max_daily_volume`: the most messages the sending primary domain has
+    /// sent to personal mailboxes (Gmail, Yahoo) in any 24 hours. Google
+    /// counts a sender that reached about 5,000 once as a bulk sender for
+    /// good, so this is the peak, not today's volume.
+    pub max_daily_volume: Option<Spanned<i64>>,
+    /// `spam_rate`: the user-reported spam rate, as postmaster tools show it.
+    pub spam_rate: Option<Spanned<SpamRate>>,
+}
+
+/// `sending.spam_rate`.
+#[derive(Clone, Debug)]
+pub struct SpamRate {
+    /// `percent` (required): the rate, in percent (`0.12` is 0.12 %).
+    pub percent: Spanned<f64>,
+    /// `period` (required): the period it was measured over (`1 day`, `30 days`).
+    pub period: Option<Spanned<Every>>,
+    /// `source`: where it was read (Google Postmaster Tools, Yahoo Sender Hub).
+    pub source: Option<Spanned<String>>,
+}
+
+/// `ads`: how an ad is placed.
+#[derive(Clone, Debug)]
+pub struct Ads {
+    /// `placement`: contextual (by the content shown) or by profiling.
+    pub placement: Option<Spanned<AdPlacement>>,
+    /// `platform`: the ad platform.
+    pub platform: Option<Spanned<AdPlatform>>,
+    /// `special_ad_category`: the category declared to the platform.
+    pub special_ad_category: Option<Spanned<SpecialAdCategory>>,
+}
+
+keywords! {
+    /// `ads.placement`.
+    AdPlacement ("an ad placement kind", "ad placement kinds") {
+        /// Chosen by the content of the page, app or search where it is
+        /// shown, with no profile of the person (not profiling, GDPR Art. 4(4)).
+        Contextual = "contextual",
+        /// Chosen by a profile of the person (interests, behaviour,
+        /// uploaded lists, lookalikes).
+        Profiling = "profiling",
+    }
+}
+
+keywords! {
+    /// `ads.platform`.
+    AdPlatform ("an ad platform", "ad platforms") {
+        /// Meta (Facebook, Instagram).
+        Meta = "meta",
+        /// Google Ads (Search, YouTube, Display).
+        Google = "google",
+        /// TikTok.
+        Tiktok = "tiktok",
+        /// LinkedIn.
+        Linkedin = "linkedin",
+        /// Snapchat.
+        Snapchat = "snapchat",
+        /// Pinterest.
+        Pinterest = "pinterest",
+        /// X (Twitter).
+        X = "x",
+        /// Microsoft Advertising.
+        Microsoft = "microsoft",
+        /// Amazon Ads.
+        Amazon = "amazon",
+        /// Any other.
+        Other = "other",
+    }
+}
+
+keywords! {
+    /// `ads.special_ad_category`: the category declared to the platform
+    /// (Meta's special ad categories; Google's housing, employment and
+    /// credit policy).
+    SpecialAdCategory ("a special ad category", "special ad categories") {
+        /// No special category declared.
+        NoCategory = "none",
+        /// Housing.
+        Housing = "housing",
+        /// Employment.
+        Employment = "employment",
+        /// Credit (Meta's earlier name for financial products and services).
+        Credit = "credit",
+        /// Financial products and services.
+        FinancialProductsServices = "financial_products_services",
+        /// Social issues, elections or politics.
+        IssuesElectionsPolitics = "issues_elections_politics",
+    }
+}
+
+/// `message.sms`: what a text message says about its sender and opting out.
+#[derive(Clone, Debug)]
+pub struct SmsMessage {
+    /// `sender_name`: the brand or program named in the text.
+    pub sender_name: Option<Spanned<String>>,
+    /// `opt_out_instructions`: e.g. "Reply STOP to opt out".
+    pub opt_out_instructions: Option<Spanned<String>>,
+    /// `help_instructions`: e.g. "Reply HELP for help".
+    pub help_instructions: Option<Spanned<String>>,
+}
+
+/// `schedule.trigger`: a flow sent once per recipient per event rather
+/// than on a calendar.
+#[derive(Clone, Debug)]
+pub struct Trigger {
+    /// `event` (required): what starts the flow.
+    pub event: Spanned<TriggerEvent>,
+    /// `delay`: how long after the event the message goes out.
+    pub delay: Option<Spanned<Every>>,
+    /// `window`: the hours, in the recipient's local time, outside which the
+    /// message is held until the window opens.
+    pub window: Option<Spanned<SendWindow>>,
+}
+
+/// `schedule.trigger.window`, in the recipient's local time.
+#[derive(Clone, Debug)]
+pub struct SendWindow {
+    /// `from` (required): opens.
+    pub from: Spanned<civil::Time>,
+    /// `to` (required): closes.
+    pub to: Spanned<civil::Time>,
+}
+
+keywords! {
+    /// `schedule.trigger.event`.
+    TriggerEvent ("a trigger event", "trigger events") {
+        /// A sign-up or a first purchase.
+        Welcome = "welcome",
+        /// Items left in the cart.
+        AbandonedCart = "abandoned_cart",
+        /// Products viewed and not bought.
+        BrowseAbandonment = "browse_abandonment",
+        /// After a purchase (review requests, cross-sells).
+        PostPurchase = "post_purchase",
+        /// The recipient's birthday.
+        Birthday = "birthday",
+        /// A product back in stock or a price drop the recipient watched.
+        BackInStock = "back_in_stock",
+        /// A lapsed customer (win-back).
+        WinBack = "win_back",
+        /// Any other event.
+        Other = "other",
+    }
 }

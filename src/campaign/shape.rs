@@ -8,8 +8,8 @@
 //! the published schema cannot drift apart.
 
 use super::model::{
-    Category, Channel, ContactController, ContactObtained, FilterOp, Keyword, Keywords,
-    LawfulBasis, MessageType, Noun,
+    AdPlacement, AdPlatform, Category, Channel, ContactController, ContactObtained, FilterOp,
+    Keyword, Keywords, LawfulBasis, MessageType, Noun, SpecialAdCategory, TriggerEvent,
 };
 
 /// Jurisdiction codes: a country or region, then `-`-separated subdivisions.
@@ -17,6 +17,9 @@ pub(crate) const JURISDICTION_PATTERN: &str = "^[A-Z]{2,3}(-[A-Z0-9]{1,3})*$";
 
 /// `schedule.repeat.every`: an amount and a unit, singular or plural.
 pub(crate) const EVERY_PATTERN: &str = "^([1-9][0-9]*) (minute|hour|day|week)s?$";
+
+/// A time of day, `HH:MM` (`schedule.trigger.window`).
+pub(crate) const TIME_OF_DAY_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
 
 /// Bounds of `audience.age.min` / `max`, in years.
 pub(crate) const AGE: (i64, i64) = (0, 150);
@@ -71,6 +74,10 @@ pub(crate) enum Ty {
     Every,
     /// A string or a boolean.
     TextOrBool,
+    /// A number (integer or decimal) from 0 to 100: a percentage.
+    Percent,
+    /// A time of day ([`TIME_OF_DAY_PATTERN`]).
+    TimeOfDay,
     /// A scalar, or a list of scalars.
     FilterValue,
     /// A list.
@@ -113,6 +120,8 @@ impl Ty {
             Ty::Zone => ("a time zone", "time zones"),
             Ty::Every => ("an interval such as `1 day`", "intervals"),
             Ty::TextOrBool => ("a string or true/false", "strings or booleans"),
+            Ty::Percent => ("a percentage from 0 to 100", "percentages"),
+            Ty::TimeOfDay => ("a time of day such as `09:00`", "times of day"),
             Ty::FilterValue => ("a value or a list of values", "values"),
             // Handled by `one` / `many`; a list of lists never occurs.
             Ty::List(_) | Ty::OneOrList(_) => ("a list", "lists"),
@@ -177,6 +186,8 @@ pub(crate) static CAMPAIGN: Shape = shape(
         field("schedule", Ty::Map(&SCHEDULE)),
         field("message", Ty::Map(&MESSAGE)),
         field("personalization", Ty::Map(&PERSONALIZATION)),
+        field("sending", Ty::Map(&SENDING)),
+        field("ads", Ty::Map(&ADS)),
         field("waivers", Ty::List(&Ty::Map(&WAIVER))),
     ],
 );
@@ -216,6 +227,80 @@ const CONTACT_SOURCE: Shape = shape(
         field("brand", Ty::Text),
         field("similar_products", Ty::Bool),
         field("opt_out_at_collection", Ty::Bool),
+        field("oldest_relationship_days", DAYS),
+    ],
+);
+
+/// A count of days, up to a century.
+const DAYS: Ty = Ty::Int {
+    min: 0,
+    max: 36_500,
+};
+
+const SENDING: Shape = shape(
+    "a mapping of sending facts",
+    "sending facts",
+    &[
+        field(
+            "max_daily_volume",
+            Ty::Int {
+                min: 0,
+                max: 10_000_000_000,
+            },
+        ),
+        field("spam_rate", Ty::Map(&SPAM_RATE)),
+    ],
+);
+
+const SPAM_RATE: Shape = shape(
+    "a spam rate (a mapping with `percent` and `period`)",
+    "spam rates",
+    &[
+        required("percent", Ty::Percent),
+        required("period", Ty::Every),
+        field("source", Ty::Text),
+    ],
+);
+
+const ADS: Shape = shape(
+    "a mapping of ad settings",
+    "ad settings",
+    &[
+        field("placement", Ty::Keyword(&AdPlacement::KEYWORDS)),
+        field("platform", Ty::Keyword(&AdPlatform::KEYWORDS)),
+        field(
+            "special_ad_category",
+            Ty::Keyword(&SpecialAdCategory::KEYWORDS),
+        ),
+    ],
+);
+
+const SMS: Shape = shape(
+    "a mapping of text-message settings",
+    "text-message settings",
+    &[
+        field("sender_name", Ty::Text),
+        field("opt_out_instructions", Ty::Text),
+        field("help_instructions", Ty::Text),
+    ],
+);
+
+const TRIGGER: Shape = shape(
+    "a trigger (a mapping with an `event`)",
+    "triggers",
+    &[
+        required("event", Ty::Keyword(&TriggerEvent::KEYWORDS)),
+        field("delay", Ty::Every),
+        field("window", Ty::Map(&SEND_WINDOW)),
+    ],
+);
+
+const SEND_WINDOW: Shape = shape(
+    "a send window (a mapping with `from` and `to`)",
+    "send windows",
+    &[
+        required("from", Ty::TimeOfDay),
+        required("to", Ty::TimeOfDay),
     ],
 );
 
@@ -292,6 +377,8 @@ const CONSENT: Shape = shape(
         field("purposes", Ty::List(&PURPOSE)),
         field("collected_at", Ty::When),
         field("method", Ty::Text),
+        field("written", Ty::Bool),
+        field("parental", Ty::Bool),
     ],
 );
 
@@ -311,6 +398,7 @@ const SCHEDULE: Shape = shape(
         field("timezone", Ty::Zone),
         field("send_at", Ty::OneOrList(&Ty::LocalDateTime)),
         field("repeat", Ty::Map(&REPEAT)),
+        field("trigger", Ty::Map(&TRIGGER)),
     ],
 );
 
@@ -339,6 +427,7 @@ const MESSAGE: Shape = shape(
         field("ad_disclosure", Ty::TextOrBool),
         field("unsubscribe", Ty::Map(&UNSUBSCRIBE)),
         field("authentication", Ty::Map(&AUTHENTICATION)),
+        field("sms", Ty::Map(&SMS)),
     ],
 );
 
@@ -349,6 +438,7 @@ const UNSUBSCRIBE: Shape = shape(
         field("link", Ty::Text),
         field("one_click", Ty::Bool),
         field("mailto", Ty::Text),
+        field("processing_days", DAYS),
     ],
 );
 

@@ -919,6 +919,10 @@ fn json_schema_and_loader_agree() {
         "id: x\naudience: { segments: [{ name: a, filters: [{ attribute: b, op: in, value: [1, x] }] }] }\n",
         "id: x\naudience: { segments: [{ name: a, filters: [{ attribute: b, op: \">=\", value: 3 }] }] }\n",
         "id: x\nmessage: { ad_disclosure: false }\n",
+        "id: x\nsending: { spam_rate: { percent: 0.3, period: 1 day } }\n",
+        "id: x\nsending: { spam_rate: { percent: 1, period: 30 days } }\n",
+        "id: x\nschedule: { trigger: { event: birthday, window: { from: \"22:00\", to: \"06:30\" } } }\n",
+        "id: x\nads: { placement: contextual, platform: google, special_ad_category: housing }\n",
     ];
     for text in both_accept {
         assert!(load(&src(text)).is_ok(), "loader rejects {text}");
@@ -947,6 +951,17 @@ fn json_schema_and_loader_agree() {
         "id: x\nschedule: { send_at: 2026-01-01T09:00Z }\n",
         "id: x\nmessage: { ad_disclosure: 1 }\n",
         "id: x\nwaivers: [{ justification: j }]\n",
+        "id: x\nsending: { spam_rate: { percent: 101, period: 1 day } }\n",
+        "id: x\nsending: { spam_rate: { percent: \"0.1%\", period: 1 day } }\n",
+        "id: x\nsending: { spam_rate: { percent: 0.1 } }\n",
+        "id: x\nsending: { max_daily_volume: -1 }\n",
+        "id: x\nschedule: { trigger: { delay: 1 hour } }\n",
+        "id: x\nschedule: { trigger: { event: signup } }\n",
+        "id: x\nschedule: { trigger: { event: welcome, window: { from: \"24:00\", to: \"08:00\" } } }\n",
+        "id: x\nschedule: { trigger: { event: welcome, window: { from: \"9:00\", to: \"20:00\" } } }\n",
+        "id: x\nads: { placement: behavioural }\n",
+        "id: x\nmessage: { sms: { stop: true } }\n",
+        "id: x\nconsent: { written: yes }\n",
     ];
     for text in both_reject {
         assert!(load(&src(text)).is_err(), "loader accepts {text}");
@@ -1069,6 +1084,15 @@ fn check_schema(root: &serde_json::Value, ty: &Ty, node: &serde_json::Value, pat
             assert!(node.get("enum").is_none(), "{path}");
         }
         Ty::TextOrBool => assert_eq!(node["type"], json!(["string", "boolean"]), "{path}"),
+        Ty::Percent => {
+            assert_eq!(node["type"], "number", "{path}");
+            assert_eq!(
+                (&node["minimum"], &node["maximum"]),
+                (&json!(0), &json!(100)),
+                "{path}"
+            );
+        }
+        Ty::TimeOfDay => assert_eq!(node["pattern"], shape::TIME_OF_DAY_PATTERN, "{path}"),
         Ty::FilterValue => {
             let any = &node["anyOf"];
             let scalar = json!(["null", "boolean", "number", "string"]);

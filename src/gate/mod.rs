@@ -16,6 +16,7 @@ mod plan;
 pub mod progress;
 pub mod recipient;
 pub mod stream;
+mod windows;
 
 use std::sync::Arc;
 

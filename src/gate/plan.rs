@@ -100,6 +100,12 @@ pub struct GatePlan<'p> {
     attribute_names: Vec<Arc<str>>,
     /// Per check: what its reasons say about the rule.
     labels: Vec<Label>,
+    /// Per check: the jurisdictions its rule is confined to (a top-level
+    /// `jurisdiction in […]` of its `when`). A recipient known to be
+    /// elsewhere is not held to it: a Florida limit does not decide a
+    /// Californian's text, nor COPPA a French child's. Opt-outs are never
+    /// confined (a doubt about one must not let a message through).
+    confined: Vec<Option<crate::compile::cond::SymbolSet>>,
     needs_zone: bool,
     needs_age: bool,
     /// The campaign's channels.
@@ -184,6 +190,9 @@ pub struct Prepared<'r> {
     /// The recipient id.
     pub id: Cow<'r, str>,
     opt_outs: u8,
+    /// Per opt-out of [`OPT_OUTS`]: the second it was recorded at
+    /// (`unsubscribed_at`, `objected_at`), `i64::MAX` when not given.
+    opt_out_since: [i64; 4],
     /// Per plan purpose: (granted second or `i64::MIN`, withdrawn second or `i64::MAX`).
     consent: ConsentSlots,
     /// Age in years, or birth date as `yyyymmdd` (negative), or unknown.
@@ -238,6 +247,7 @@ impl<'p> GatePlan<'p> {
             attributes: HashMap::new(),
             attribute_names: Vec::new(),
             labels: Vec::new(),
+            confined: Vec::new(),
             needs_zone: false,
             needs_age: false,
             channels: model
@@ -547,9 +557,15 @@ impl<'p> GatePlan<'p> {
     /// ([`GatePlan::prepare_json`]): opt-outs, age, jurisdiction and zone.
     pub(super) fn assemble<'r>(&self, parts: RecordParts<'r, '_>) -> Result<Prepared<'r>, String> {
         let mut opt_outs = 0u8;
+        let mut opt_out_since = [i64::MAX; 4];
         for (i, name) in OPT_OUTS.iter().enumerate() {
             if parts.opt_outs.get(name) == Some(true) {
                 opt_outs |= 1 << i;
+            }
+            // A time without the flag still counts from that time: a doubt
+            // about an opt-out never lets a message through.
+            if let Some(at) = parts.opt_outs.since(name) {
+                opt_out_since[i] = at;
             }
         }
         let age = match (parts.age, parts.birth_date) {
@@ -589,6 +605,7 @@ impl<'p> GatePlan<'p> {
         Ok(Prepared {
             id: parts.id,
             opt_outs,
+            opt_out_since,
             consent: parts.consent,
             age,
             jurisdiction,
@@ -647,8 +664,17 @@ impl<'p> GatePlan<'p> {
         let mut failed = 0u128;
         let mut local_minutes: Option<u32> = None;
         for (i, check) in self.checks.iter().enumerate() {
+            if let (Some(Some(set)), Some(j)) =
+                (self.confined.get(i), p.jurisdiction_text.as_deref())
+            {
+                if !crate::compile::cond::set_contains(set, j) {
+                    continue;
+                }
+            }
             let fails = match &check.test {
-                Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
+                Test::OptOut(bit) => {
+                    p.opt_outs & (1 << bit) != 0 || p.opt_out_since[*bit] <= m.at_second
+                }
                 Test::OutsideCampaign => p.outside,
                 Test::Consent {
                     purpose,
@@ -784,10 +810,23 @@ impl<'p> GatePlan<'p> {
                         "gpc" => "the recipient's browser sent a Global Privacy Control opt-out",
                         _ => "the recipient asked to limit the use of sensitive personal information",
                     };
+                    // When the record says when, each law's deadline is named.
+                    let since = p.opt_out_since[*bit];
+                    let when = if since == i64::MAX {
+                        String::new()
+                    } else {
+                        super::windows::describe(
+                            OPT_OUTS[*bit],
+                            since,
+                            m.at_second,
+                            p.jurisdiction_text.as_deref(),
+                            &self.channels,
+                        )
+                    };
                     match check.rule {
-                        Some(_) => what.to_string(),
+                        Some(_) => format!("{what}{when}"),
                         None => format!(
-                            "built-in: {what}; no loaded rule requires honouring it, and scruple always does"
+                            "built-in: {what}{when}; no loaded rule requires honouring it, and scruple always does"
                         ),
                     }
                 }
@@ -936,6 +975,17 @@ impl<'p> GatePlan<'p> {
     fn finish(mut self) -> Self {
         self.labels = self.checks.iter().map(|c| self.label(c)).collect();
         let policy = self.policy;
+        self.confined = self
+            .checks
+            .iter()
+            .map(
+                |c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
+                    (Test::OptOut(_) | Test::OutsideCampaign | Test::TooManyChecks, _) => None,
+                    (_, Some(rule)) => rule.jurisdictions.clone(),
+                    (_, None) => None,
+                },
+            )
+            .collect();
         let fixed: Vec<Option<u32>> = self.ages.iter().map(|a| a.default).collect();
         let tables: Vec<Option<String>> = self
             .checks

@@ -106,6 +106,28 @@ pub struct OptOuts {
     /// Asked to limit the use of sensitive personal information (CCPA 1798.121).
     #[serde(default)]
     pub limit_sensitive: bool,
+    /// When the recipient unsubscribed: suppressed from then on (with
+    /// `unsubscribed: false` too, since a doubt must not let a message
+    /// through), and the reason names each law's processing deadline.
+    #[serde(default)]
+    pub unsubscribed_at: Option<OptOutTime>,
+    /// When the recipient objected to direct marketing (GDPR Art. 21(2)).
+    #[serde(default)]
+    pub objected_at: Option<OptOutTime>,
+}
+
+/// The time of an opt-out, in seconds since the epoch (read from an RFC
+/// 3339 time or a date, as consent times are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptOutTime(pub i64);
+
+impl<'de> Deserialize<'de> for OptOutTime {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <Cow<'de, str>>::deserialize(deserializer)?;
+        super::parse_time_seconds(&text)
+            .map(OptOutTime)
+            .map_err(de::Error::custom)
+    }
 }
 
 impl OptOuts {
@@ -116,6 +138,16 @@ impl OptOuts {
             "objected" => Some(self.objected),
             "gpc" => Some(self.gpc),
             "limit_sensitive" => Some(self.limit_sensitive),
+            _ => None,
+        }
+    }
+
+    /// When the opt-out named as in `audience.suppressions` was recorded,
+    /// if the record says (`unsubscribed_at`, `objected_at`).
+    pub fn since(&self, name: &str) -> Option<i64> {
+        match name {
+            "unsubscribed" => self.unsubscribed_at.map(|t| t.0),
+            "objected" => self.objected_at.map(|t| t.0),
             _ => None,
         }
     }
@@ -326,7 +358,8 @@ struct ConsentColumns {
 /// Column layout of a CSV file, found from its header row.
 ///
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
-/// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, and per purpose
+/// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`,
+/// `objected_at`, and per purpose
 /// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
 /// `source:<purpose>`. Attributes are declared with `attr:<name>`. Any
 /// other column, and any column named twice, makes the header unusable: a
@@ -340,6 +373,8 @@ pub struct CsvLayout {
     age: Option<usize>,
     birth_date: Option<usize>,
     opt_outs: Vec<(usize, &'static str)>,
+    /// `unsubscribed_at` and `objected_at`.
+    opt_out_times: [Option<usize>; 2],
     consents: Vec<ConsentColumns>,
     attributes: Vec<(usize, String)>,
     /// Number of columns: every row must have as many.
@@ -347,7 +382,7 @@ pub struct CsvLayout {
 }
 
 /// The plain (unprefixed) CSV columns.
-const CSV_COLUMNS: [&str; 9] = [
+const CSV_COLUMNS: [&str; 11] = [
     "id",
     "jurisdiction",
     "timezone",
@@ -357,6 +392,8 @@ const CSV_COLUMNS: [&str; 9] = [
     "objected",
     "gpc",
     "limit_sensitive",
+    "unsubscribed_at",
+    "objected_at",
 ];
 
 /// The CSV column prefixes: per purpose, and for attributes.
@@ -399,6 +436,8 @@ impl CsvLayout {
                 "timezone" => &mut layout.timezone,
                 "age" => &mut layout.age,
                 "birth_date" => &mut layout.birth_date,
+                "unsubscribed_at" => &mut layout.opt_out_times[0],
+                "objected_at" => &mut layout.opt_out_times[1],
                 _ => {
                     if let Some(known) = OPT_OUTS.iter().find(|o| **o == name) {
                         layout.opt_outs.push((i, *known));
@@ -492,6 +531,18 @@ impl CsvLayout {
                 _ => opt_outs.limit_sensitive = value,
             }
         }
+        for (k, col) in self.opt_out_times.iter().enumerate() {
+            let Some(t) = text(*col) else { continue };
+            let name = ["unsubscribed_at", "objected_at"][k];
+            let at = super::parse_time_seconds(&t)
+                .map(OptOutTime)
+                .map_err(|e| format!("`{name}`: {e}"))?;
+            if k == 0 {
+                opt_outs.unsubscribed_at = Some(at);
+            } else {
+                opt_outs.objected_at = Some(at);
+            }
+        }
         let consents = self
             .consents
             .iter()
@@ -541,7 +592,7 @@ fn unknown_column(name: &str, number: usize) -> String {
         }
     };
     let help = suggestion.unwrap_or_else(|| {
-        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
+        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`, `objected_at`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
     });
     format!("unknown column `{name}` (column {number}): {help}")
 }

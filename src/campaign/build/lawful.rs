@@ -15,6 +15,7 @@ pub(super) fn contact_source(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<ContactSourc
         brand: cx.text(&o, "brand"),
         similar_products: cx.flag(&o, "similar_products"),
         opt_out_at_collection: cx.flag(&o, "opt_out_at_collection"),
+        oldest_relationship_days: cx.field(&o, "oldest_relationship_days", Cx::int),
     })
 }
 

@@ -18,8 +18,13 @@
 //! same week.
 //!
 //! **Passes**: `repeat: {every: 3 days, count: 3}` (at most 3 in any 7 days).
+//!
+//! **Triggered flows** (`schedule.trigger`) send once per recipient when an
+//! event happens, so they have no calendar: each overlapping flow on the
+//! channel counts as one send that may land in any window, added to the
+//! fullest window of calendar sends (never multiplied by the audience).
 
-use crate::campaign::model::Send;
+use crate::campaign::model::{CampaignModel, Send, Trigger};
 use crate::campaign::Campaign;
 use crate::compile::cond::SymbolSet;
 use crate::eval::{Ctx, Violation};
@@ -49,9 +54,13 @@ pub fn check(
             continue;
         }
         let mut slots: Vec<Slot<'_>> = Vec::new();
+        let mut flows: Vec<&Campaign> = Vec::new();
         for other in cx.overlapping.iter().copied() {
             if !is_same(other, me) && !other.model.channels().any(|(ch, _)| ch == channel) {
                 continue;
+            }
+            if trigger(&other.model).is_some() {
+                flows.push(other);
             }
             slots.extend(other.model.sends().iter().map(|send| Slot {
                 seconds: send_seconds(send),
@@ -60,15 +69,20 @@ pub fn check(
             }));
         }
         slots.sort_by_key(|s| s.seconds);
-        if let Some(v) = fullest_excess(&slots, max, window_seconds, window, name, me) {
+        if let Some(v) = fullest_excess(&slots, &flows, max, window_seconds, window, name, me) {
             out.push(v);
         }
     }
     out
 }
 
+fn trigger(model: &CampaignModel) -> Option<&crate::campaign::model::Spanned<Trigger>> {
+    model.schedule.as_ref()?.value.trigger.as_ref()
+}
+
 fn fullest_excess(
     slots: &[Slot<'_>],
+    flows: &[&Campaign],
     max: u32,
     window_seconds: i64,
     window: &Duration,
@@ -76,6 +90,9 @@ fn fullest_excess(
     me: &Campaign,
 ) -> Option<Violation> {
     let max = max as usize;
+    // Each flow may send once to a recipient in any window.
+    let extra = flows.len();
+    let me_flow = flows.iter().any(|f| is_same(f, me));
     // The window ending at each send holds every send since `window` before
     // it; the fullest of these is the most any recipient gets in a window.
     let mut fullest: Option<(usize, usize)> = None;
@@ -84,21 +101,34 @@ fn fullest_excess(
         while slots[end].seconds - slots[start].seconds >= window_seconds {
             start += 1;
         }
-        let count = end + 1 - start;
-        if count <= max || !slots[start..=end].iter().any(|s| is_same(s.campaign, me)) {
+        let count = end + 1 - start + extra;
+        if count <= max || !(me_flow || slots[start..=end].iter().any(|s| is_same(s.campaign, me)))
+        {
             continue;
         }
-        if fullest.is_none_or(|(s, e)| count > e + 1 - s) {
+        if fullest.is_none_or(|(s, e)| count > e + 1 - s + extra) {
             fullest = Some((start, end));
         }
     }
-    let (start, end) = fullest?;
-    let in_window = &slots[start..=end];
-    // Report on this campaign's latest send in the window.
-    let mine = in_window.iter().rev().find(|s| is_same(s.campaign, me))?;
+    let in_window: &[Slot<'_>] = match fullest {
+        Some((start, end)) => &slots[start..=end],
+        // Flows alone over the cap (or a flow beside no calendar send).
+        None if me_flow && extra > max => &[],
+        None => return None,
+    };
+    let count = in_window.len() + extra;
+    // Report on this campaign's latest send in the window, or its trigger.
+    let span = match in_window.iter().rev().find(|s| is_same(s.campaign, me)) {
+        Some(mine) => mine.send.span,
+        None => trigger(&me.model)?.span,
+    };
     let mut others: Vec<&str> = Vec::new();
-    for slot in in_window.iter().filter(|s| !is_same(s.campaign, me)) {
-        let id = slot.campaign.model.id.value.as_str();
+    let ids = in_window
+        .iter()
+        .map(|s| s.campaign)
+        .chain(flows.iter().copied());
+    for campaign in ids.filter(|c| !is_same(c, me)) {
+        let id = campaign.model.id.value.as_str();
         if !others.contains(&id) {
             others.push(id);
         }
@@ -106,17 +136,18 @@ fn fullest_excess(
     let listed: Vec<String> = in_window
         .iter()
         .map(|s| format!("{} ({})", s.send.at, s.campaign.model.id.value))
+        .chain(flows.iter().map(|f| {
+            let event = trigger(&f.model).map_or("an event", |t| t.value.event.value.as_str());
+            format!("{event} flow ({})", f.model.id.value)
+        }))
         .collect();
     let mut v = Violation::new(
-        mine.send.span,
-        format!("{} {channel} sends within {window}", in_window.len()),
-        format!(
-            "recipients would get {} {channel} messages within {window}, over the cap of {max}",
-            in_window.len()
-        ),
+        span,
+        format!("{count} {channel} sends within {window}"),
+        format!("recipients would get {count} {channel} messages within {window}, over the cap of {max}"),
     )
     .var("channel", channel)
-    .var("count", in_window.len().to_string())
+    .var("count", count.to_string())
     .var("limit", max.to_string())
     .var("window", window.to_string())
     .note(format!("sends in the window: {}", listed.join(", ")));

@@ -16,6 +16,11 @@
 //! `jurisdictions: [EU-FI]` (22:00 in Helsinki).
 //!
 //! **Passes**: `send_at: 2026-12-01T10:00`, `timezone: recipient`.
+//!
+//! **Triggered flows** (`schedule.trigger`) send when the event happens, at
+//! any hour, unless `trigger.window` holds them to hours of the recipient's
+//! local time: a flow without a window fires, and so does one whose window
+//! reaches into the quiet period.
 
 use jiff::civil::Time;
 
@@ -28,6 +33,9 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
     let model = &cx.campaign.model;
     let period = format!("{from}–{to}");
     let mut out: Vec<Violation> = Vec::new();
+    if let Some(v) = triggered(from, to, &period, model) {
+        out.push(v);
+    }
     let mut reported = Vec::new();
     for send in model.sends() {
         if reported.contains(&send.span) {
@@ -109,6 +117,66 @@ pub fn check(from: TimeOfDay, to: TimeOfDay, cx: &Ctx<'_>) -> Vec<Violation> {
         out.push(v);
     }
     out
+}
+
+/// The violation of a triggered flow, if it may send in the quiet period.
+fn triggered(
+    from: TimeOfDay,
+    to: TimeOfDay,
+    period: &str,
+    model: &crate::campaign::model::CampaignModel,
+) -> Option<Violation> {
+    let trigger = model.schedule.as_ref()?.value.trigger.as_ref()?;
+    let event = trigger.value.event.value.as_str();
+    let Some(window) = &trigger.value.window else {
+        return Some(
+            Violation::new(
+                trigger.span,
+                "sends whenever the event happens",
+                format!(
+                    "the {event} flow sends whenever the event happens, at any hour, including quiet hours ({period})"
+                ),
+            )
+            .var("value", format!("any hour ({event} flow without a send window)"))
+            .var("limit", period.to_owned())
+            .note("add schedule.trigger.window to hold messages to daytime hours in the recipient's time zone"),
+        );
+    };
+    let (open, close) = (window.value.from.value, window.value.to.value);
+    // The first minute of the window that is quiet, if any.
+    let first_quiet = (0..24 * 60).find_map(|m: i32| {
+        let t = Time::new(i8::try_from(m / 60).ok()?, i8::try_from(m % 60).ok()?, 0, 0).ok()?;
+        (in_window(t, open, close) && quiet(t, from, to)).then_some(t)
+    })?;
+    Some(
+        Violation::new(
+            window.span,
+            format!("may send at {}", hhmm(first_quiet)),
+            format!(
+                "the {event} flow's send window {}–{} reaches into quiet hours ({period})",
+                hhmm(open),
+                hhmm(close)
+            ),
+        )
+        .var(
+            "value",
+            format!(
+                "{} in the recipient's local time ({event} flow window)",
+                hhmm(first_quiet)
+            ),
+        )
+        .var("limit", period.to_owned()),
+    )
+}
+
+/// True if `t` is in the window from `open` to `close` (wrapping midnight
+/// when `close` is before `open`; equal ends mean all day).
+fn in_window(t: Time, open: Time, close: Time) -> bool {
+    if open < close {
+        open <= t && t < close
+    } else {
+        t >= open || t < close
+    }
 }
 
 fn hhmm(t: Time) -> String {
