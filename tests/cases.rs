@@ -164,3 +164,66 @@ fn gate_decides_recipients_of_a_soft_opt_in_campaign() {
         "{stdout}"
     );
 }
+
+/// Issue 12: in a campaign for the EU and the US, GDPR Art. 8 (a rule
+/// confined to the EU/EEA) decides the EU recipients only. A 15-year-old in
+/// New York was suppressed under the table's default of 16; now only the
+/// baseline's COPPA floor (13) applies to them, and a 14-year-old in France
+/// is still suppressed under France's 15.
+#[test]
+fn gate_applies_gdpr_art8_only_to_recipients_in_the_eu() {
+    let campaign = root()
+        .join(CASES)
+        .join("consent/pass_eu_fr_us_ny_newsletter_consent_from_15.yaml");
+    let consent = r#""consents":{"email_marketing":{"granted_at":"2025-11-02"}}"#;
+    let records = [
+        format!(r#"{{"id":"ny15","jurisdiction":"US-NY","timezone":"America/New_York","age":15,{consent}}}"#),
+        format!(r#"{{"id":"fr14","jurisdiction":"FR","timezone":"Europe/Paris","age":14,{consent}}}"#),
+        format!(r#"{{"id":"ny12","jurisdiction":"US-NY","timezone":"America/New_York","age":12,{consent}}}"#),
+        format!(r#"{{"id":"fr15","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":15,{consent}}}"#),
+    ]
+    .join("\n");
+    let out = Command::cargo_bin("scruple")
+        .expect("binary built")
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .arg("gate")
+        .arg(&campaign)
+        .args(["--recipients", "-", "--no-config"])
+        .args(["--at", "2026-03-10T15:00:00Z"])
+        .write_stdin(records)
+        .output()
+        .expect("scruple runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert_eq!(lines.len(), 4, "stdout: {stdout}\nstderr: {stderr}");
+    let decision = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["recipient"] == id)
+            .map(|l| (l["decision"].clone(), l["reasons"].clone()))
+            .unwrap_or_default()
+    };
+    assert_eq!(decision("ny15").0, "allow", "{stdout}");
+    assert_eq!(decision("fr15").0, "allow", "{stdout}");
+    let (fr14, reasons) = decision("fr14");
+    assert_eq!(fr14, "suppress", "{stdout}");
+    assert!(
+        reasons
+            .to_string()
+            .contains("gdpr_art8_digital_age_of_consent"),
+        "{stdout}"
+    );
+    let (ny12, reasons) = decision("ny12");
+    assert_eq!(ny12, "suppress", "{stdout}");
+    let reasons = reasons.to_string();
+    assert!(
+        reasons.contains("baseline_marketing_minimum_age"),
+        "{stdout}"
+    );
+    assert!(!reasons.contains("gdpr_art8"), "{stdout}");
+}

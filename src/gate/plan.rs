@@ -100,6 +100,10 @@ pub struct GatePlan<'p> {
     attribute_names: Vec<Arc<str>>,
     /// Per check: what its reasons say about the rule.
     labels: Vec<Label>,
+    /// Per check: the jurisdictions its rule is confined to (a top-level
+    /// `jurisdiction in [...]`), where it decides only recipients within
+    /// them; `None` for a check that applies to every recipient.
+    confined: Vec<Option<crate::compile::cond::SymbolSet>>,
     needs_zone: bool,
     needs_age: bool,
     /// The campaign's channels.
@@ -238,6 +242,7 @@ impl<'p> GatePlan<'p> {
             attributes: HashMap::new(),
             attribute_names: Vec::new(),
             labels: Vec::new(),
+            confined: Vec::new(),
             needs_zone: false,
             needs_age: false,
             channels: model
@@ -647,6 +652,15 @@ impl<'p> GatePlan<'p> {
         let mut failed = 0u128;
         let mut local_minutes: Option<u32> = None;
         for (i, check) in self.checks.iter().enumerate() {
+            // A record without a jurisdiction is within the campaign's, and
+            // so within every confined rule's: it is checked by all of them.
+            if let (Some(Some(set)), Some(j)) =
+                (self.confined.get(i), p.jurisdiction_text.as_deref())
+            {
+                if !crate::compile::cond::set_contains(set, j) {
+                    continue;
+                }
+            }
             let fails = match &check.test {
                 Test::OptOut(bit) => p.opt_outs & (1 << bit) != 0,
                 Test::OutsideCampaign => p.outside,
@@ -936,6 +950,21 @@ impl<'p> GatePlan<'p> {
     fn finish(mut self) -> Self {
         self.labels = self.checks.iter().map(|c| self.label(c)).collect();
         let policy = self.policy;
+        // A rule confined to jurisdictions (GDPR Art. 8's age table, EU
+        // consent) decides a recipient of a mixed-jurisdiction campaign only
+        // if the recipient is within them. Opt-outs stay universal: an
+        // opt-out is honoured whatever rule or place it comes from.
+        self.confined = self
+            .checks
+            .iter()
+            .map(
+                |c| match (&c.test, c.rule.and_then(|r| policy.rules.get(r))) {
+                    (Test::OptOut(_) | Test::OutsideCampaign | Test::TooManyChecks, _)
+                    | (_, None) => None,
+                    (_, Some(rule)) => rule.jurisdictions.clone(),
+                },
+            )
+            .collect();
         let fixed: Vec<Option<u32>> = self.ages.iter().map(|a| a.default).collect();
         let tables: Vec<Option<String>> = self
             .checks
