@@ -18,6 +18,16 @@
 //! directory. Cases listed in `KNOWN_GAPS.md` at the corpus root may be
 //! judged wrongly (they are reported as gaps), but a listed case that is
 //! judged rightly is an error, so the list stays honest.
+//!
+//! A case may also describe recipients: a sidecar `NAME.recipients.jsonl`
+//! (records in `scruple gate`'s format) and a header line
+//!
+//! ```text
+//! # Gate: at 2026-03-10T15:00:00Z; r1 allow; r2 suppress RULE, RULE
+//! ```
+//!
+//! naming, for each record, the decision of `gate` at that send time and,
+//! for a suppression, exactly the rules it must give as reasons.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -92,6 +102,51 @@ pub struct Header {
     pub decision: Decision,
     /// A citation the deciding rule (and its finding) must carry.
     pub cite: String,
+    /// The `# Gate:` line, if any: what `gate` must decide per recipient.
+    pub gate: Option<GateExpect>,
+}
+
+/// What a case's `# Gate:` line expects of `scruple gate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateExpect {
+    /// The send time.
+    pub at: String,
+    /// Per record id: `None` to allow, or the rules a suppression names.
+    pub recipients: Vec<(String, Option<BTreeSet<String>>)>,
+}
+
+fn parse_gate(line: &str) -> Result<GateExpect, String> {
+    let mut parts = line.split(';').map(str::trim).filter(|p| !p.is_empty());
+    let at = parts
+        .next()
+        .and_then(|p| p.strip_prefix("at "))
+        .ok_or("`# Gate:` must start with `at TIME`")?
+        .trim()
+        .to_string();
+    let mut recipients = Vec::new();
+    for part in parts {
+        let (id, rest) = part.split_once(' ').ok_or_else(|| {
+            format!("`# Gate:` entry `{part}` needs `ID allow` or `ID suppress RULE, …`")
+        })?;
+        let rest = rest.trim();
+        let expected = if rest == "allow" {
+            None
+        } else if let Some(rules) = rest.strip_prefix("suppress ") {
+            Some(
+                rules
+                    .split(',')
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty())
+                    .collect(),
+            )
+        } else {
+            return Err(format!(
+                "`# Gate:` entry `{part}` needs `allow` or `suppress RULE, …`"
+            ));
+        };
+        recipients.push((id.to_string(), expected));
+    }
+    Ok(GateExpect { at, recipients })
 }
 
 /// Reads a case header; the error says what is missing or malformed.
@@ -100,7 +155,7 @@ pub fn parse_header(text: &str) -> Result<Header, String> {
     let mut last: Option<&str> = None;
     for line in text.lines().take_while(|l| l.starts_with('#')) {
         let body = line.trim_start_matches('#').trim();
-        let key = ["Source", "Facts", "Expect", "Decides"]
+        let key = ["Source", "Facts", "Expect", "Decides", "Gate"]
             .into_iter()
             .find(|k| body.starts_with(&format!("{k}:")));
         match key {
@@ -143,12 +198,14 @@ pub fn parse_header(text: &str) -> Result<Header, String> {
     if rule.is_empty() || cite.is_empty() {
         return Err("`# Decides:` needs a rule and a citation".into());
     }
+    let gate = fields.get("Gate").map(|g| parse_gate(g)).transpose()?;
     Ok(Header {
         source,
         pass,
         rule,
         decision,
         cite,
+        gate,
     })
 }
 
@@ -420,6 +477,114 @@ fn judge(policy: &Policy, at: Timestamp, file: &Path, result: &mut CaseResult) {
             header.rule, header.cite
         ));
     }
+    judge_recipients(policy, &campaign, file, header.gate.as_ref(), result);
+}
+
+/// Runs the case's recipients (`NAME.recipients.jsonl`) through `gate`
+/// and compares each decision, and a suppression's rules, with `# Gate:`.
+fn judge_recipients(
+    policy: &Policy,
+    campaign: &campaign::Campaign,
+    file: &Path,
+    expect: Option<&GateExpect>,
+    result: &mut CaseResult,
+) {
+    let sidecar = file.with_extension("recipients.jsonl");
+    let records = match std::fs::read_to_string(&sidecar) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            result.wrong.push(format!("{}: {e}", sidecar.display()));
+            return;
+        }
+    };
+    let (records, expect) = match (records, expect) {
+        (None, None) => return,
+        (Some(r), Some(e)) => (r, e),
+        (Some(_), None) => {
+            result
+                .wrong
+                .push("the case has recipients but no `# Gate:` line".into());
+            return;
+        }
+        (None, Some(_)) => {
+            result.wrong.push(format!(
+                "`# Gate:` without recipients ({} is missing)",
+                sidecar.display()
+            ));
+            return;
+        }
+    };
+    let at = match crate::gate::parse_time(&expect.at) {
+        Ok(at) => at,
+        Err(e) => {
+            result.wrong.push(format!("`# Gate:` time: {e}"));
+            return;
+        }
+    };
+    let plan = match crate::gate::GatePlan::new(policy, campaign, Options { now: at }) {
+        Ok(plan) => plan,
+        Err(_) => {
+            result
+                .wrong
+                .push("gate: the campaign is rejected before any recipient".into());
+            return;
+        }
+    };
+    let moment = plan.moment(at);
+    let mut seen = BTreeSet::new();
+    for line in records.lines().filter(|l| !l.trim().is_empty()) {
+        let prepared = match plan.prepare_json(line) {
+            Ok(p) => p,
+            Err(bad) => {
+                result
+                    .wrong
+                    .push(format!("gate: bad record: {}", bad.error));
+                continue;
+            }
+        };
+        let id = prepared.id.to_string();
+        let got = match plan.decide_with_reasons(&prepared, &moment, &crate::gate::NoHistory) {
+            Ok(crate::gate::Decision::Allow) => None,
+            Ok(crate::gate::Decision::Suppress(reasons)) => Some(
+                reasons
+                    .iter()
+                    .map(|r| r.rule.to_string())
+                    .collect::<BTreeSet<_>>(),
+            ),
+            Err(e) => {
+                result.wrong.push(format!("gate: `{id}`: {e}"));
+                continue;
+            }
+        };
+        seen.insert(id.clone());
+        let Some((_, want)) = expect.recipients.iter().find(|(r, _)| *r == id) else {
+            result
+                .wrong
+                .push(format!("gate: `{id}` has no expectation in `# Gate:`"));
+            continue;
+        };
+        if &got != want {
+            let show = |d: &Option<BTreeSet<String>>| match d {
+                None => "allow".to_string(),
+                Some(rules) => format!("suppress {rules:?}"),
+            };
+            result.wrong.push(format!(
+                "gate: `{id}`: expected {}, got {}",
+                show(want),
+                show(&got)
+            ));
+        }
+    }
+    for (id, _) in expect
+        .recipients
+        .iter()
+        .filter(|(id, _)| !seen.contains(id))
+    {
+        result.wrong.push(format!(
+            "gate: `{id}` is expected but not among the recipients"
+        ));
+    }
 }
 
 /// Runs every case below `root` against `policy` at [`CASES_AT`] (or `at`).
@@ -577,6 +742,18 @@ mod tests {
         assert_eq!(h.rule, "r");
         assert_eq!(h.decision, Decision::Fires);
         assert_eq!(h.cite, "GDPR Art. 6(1)");
+        assert_eq!(h.gate, None);
+    }
+
+    #[test]
+    fn a_gate_line_lists_decisions_per_recipient() {
+        let g = parse_gate("at 2026-03-10T15:00:00Z; a allow; b suppress r1, r2").expect("valid");
+        assert_eq!(g.at, "2026-03-10T15:00:00Z");
+        assert_eq!(g.recipients[0], ("a".to_string(), None));
+        let rules: BTreeSet<String> = ["r1".to_string(), "r2".to_string()].into();
+        assert_eq!(g.recipients[1], ("b".to_string(), Some(rules)));
+        assert!(parse_gate("a allow").is_err());
+        assert!(parse_gate("at x; a maybe").is_err());
     }
 
     #[test]
