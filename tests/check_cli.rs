@@ -1038,7 +1038,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 
     let run0 = &log["runs"][0];
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 88);
+    assert_eq!(rules.len(), 91);
     let results = run0["results"].as_array().expect("results");
     assert!(!results.is_empty());
     for r in results {

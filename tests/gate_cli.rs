@@ -154,7 +154,9 @@ fn every_per_recipient_rule_kind_both_ways() {
     // Quiet hours in the recipient's zone; the zone may come from the jurisdiction.
     expect(&d, "night-la", "suppress", &["baseline_quiet_hours"]);
     expect(&d, "zone-from-jurisdiction", "allow", &[]);
-    // Targeting attributes derived from special categories.
+    // Targeting attributes derived from special categories. The recipient
+    // is in France: California's CCPA rule (confined to US-CA) does not
+    // decide them, so it is not cited (issue 12).
     expect(
         &d,
         "targeted-on-health",

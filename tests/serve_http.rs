@@ -122,6 +122,19 @@ impl Server {
             .clone()
     }
 
+    /// The server log once it contains `text` (at most 20 s): the state a
+    /// test polls is updated before the matching line is logged.
+    fn stderr_once_it_contains(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = self.stderr();
+            if log.contains(text) || Instant::now() > deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Polls `GET /v1/policy` until `done` holds (at most 20 s).
     fn wait_for_policy(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -1109,7 +1122,7 @@ fn reload_keeps_the_old_policy_when_the_new_one_is_broken() {
         hash_v1.as_str()
     );
     assert_eq!(fired(&server), ["needs_from"]);
-    let log = server.stderr();
+    let log = server.stderr_once_it_contains(&format!("still serving policy {hash_v1}"));
     assert!(log.contains("policy reload failed"), "{log}");
     assert!(
         log.contains(&format!("still serving policy {hash_v1}")),
@@ -1145,11 +1158,8 @@ fn reload_keeps_the_old_policy_when_the_new_one_is_broken() {
     let v3 = server.wait_for_policy("the polled reload", |p| p["hash"] != hash_v2.as_str());
     assert_eq!(v3["hash"], hash_v1.as_str(), "same files, same hash");
     assert_eq!(rule_ids(&server), ["needs_from"]);
-    assert!(
-        server.stderr().contains("(file change)"),
-        "{}",
-        server.stderr()
-    );
+    let log = server.stderr_once_it_contains("(file change)");
+    assert!(log.contains("(file change)"), "{log}");
 
     // SIGTERM stops the server cleanly.
     let mut server = server;

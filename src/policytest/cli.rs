@@ -16,7 +16,9 @@ Exit codes:
   1  a test failed, or coverage is below --min-coverage
   2  usage or input error (bad flag, policy errors, unreadable or malformed test file)
 
-Test files are YAML files named NAME.tests.yaml; see docs/testing.md.";
+Test files are YAML files named NAME.tests.yaml; see docs/testing.md.
+With --cases DIR, runs the published-case corpus instead (tests/cases/README.md):
+exit 0 when every case is judged rightly (or is a listed known gap), 1 otherwise.";
 
 /// Flags of `scruple test`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -41,6 +43,10 @@ pub struct TestArgs {
     /// Fail (exit 1) when fewer than N% of the rules both fire and pass in some test.
     #[arg(long, value_name = "N", value_parser = parse_percent)]
     pub min_coverage: Option<f64>,
+    /// Run the published-case corpus in DIR (`tests/cases`) and print its
+    /// score by pack and by direction, instead of test files.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["paths", "coverage", "min_coverage"])]
+    pub cases: Option<PathBuf>,
 }
 
 /// Output formats of `scruple test`.
@@ -51,6 +57,8 @@ pub enum TestFormat {
     Human,
     /// JUnit XML, for CI test reports.
     Junit,
+    /// JSON (with `--cases` only): the score and every case's judgement.
+    Json,
 }
 
 /// What the command produced: the caller prints `diags`, then `stderr`,
@@ -102,6 +110,14 @@ pub fn command(args: &TestArgs, config: Option<&Config>) -> Executed {
         out.code = EXIT_INPUT;
         return out;
     };
+    if let Some(dir) = &args.cases {
+        return run_cases(args, &policy, dir, out);
+    }
+    if args.format == TestFormat::Json {
+        out.stderr = "error: --format json is available with --cases only\n".into();
+        out.code = EXIT_INPUT;
+        return out;
+    }
     let (paths, found) = discover(&args.paths, policy_paths, packs);
     let (suites, problems) = load(&paths, &policy);
     let input_errors = found
@@ -137,7 +153,7 @@ pub fn command(args: &TestArgs, config: Option<&Config>) -> Executed {
                 out.stdout.push_str(&report);
             }
         }
-        TestFormat::Junit => {
+        TestFormat::Junit | TestFormat::Json => {
             out.stdout = render::junit(&result);
             out.stderr = report;
         }
@@ -157,5 +173,39 @@ pub fn command(args: &TestArgs, config: Option<&Config>) -> Executed {
     } else {
         EXIT_CLEAN
     };
+    out
+}
+
+/// `scruple test --cases DIR`: judges the corpus and prints its score.
+fn run_cases(
+    args: &TestArgs,
+    policy: &compile::Policy,
+    dir: &std::path::Path,
+    mut out: Executed,
+) -> Executed {
+    let run = match super::cases::run(policy, dir, None) {
+        Ok(run) => run,
+        Err(e) => {
+            out.stderr = format!("error: cannot read the cases in {}: {e}\n", dir.display());
+            out.code = EXIT_INPUT;
+            return out;
+        }
+    };
+    match args.format {
+        TestFormat::Json => out.stdout = super::cases::render_json_report(&run),
+        TestFormat::Human => out.stdout = super::cases::render_human_report(&run),
+        TestFormat::Junit => {
+            out.stderr =
+                "error: --format junit is not available with --cases (use human or json)\n".into();
+            out.code = EXIT_INPUT;
+            return out;
+        }
+    }
+    if run.cases.is_empty() {
+        out.stderr = format!("error: no case (*.yaml) below {}\n", dir.display());
+        out.code = EXIT_INPUT;
+        return out;
+    }
+    out.code = if run.ok() { EXIT_CLEAN } else { EXIT_FINDINGS };
     out
 }

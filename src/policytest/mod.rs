@@ -12,6 +12,7 @@
 //! measures [`Coverage`]; [`render`] formats a [`TestRun`] (human text,
 //! JUnit XML, the coverage table); [`command`] is the command line.
 
+pub mod cases;
 mod cli;
 mod load;
 pub mod render;

@@ -2,8 +2,12 @@
 //!
 //! **Checks** `audience.age.min` against a fixed age, or against a table
 //! keyed by jurisdiction (looked up for each campaign jurisdiction, falling
-//! back from `EU-FR` to `EU` to the table's default). A campaign with no
-//! minimum age may reach anyone and fails.
+//! back from `EU-FR` to `EU` to the table's default). A rule confined to
+//! jurisdictions (`when jurisdiction in [...]`) looks up only the campaign's
+//! jurisdictions within them: in a campaign for `EU-FR` and `US-NY`, GDPR
+//! Art. 8's table decides France (15), not New York (the table's default
+//! would wrongly ask 16 there). A campaign with no minimum age may reach
+//! anyone and fails.
 //!
 //! **Why**: GDPR Art. 8(1) sets the age from which a child can consent to
 //! online services at 16, which member states may lower to 13–15; DSA
@@ -15,10 +19,17 @@
 //!
 //! **Passes**: the same with `min: 16`.
 
+use crate::compile::cond::{set_contains, SymbolSet};
 use crate::eval::{Ctx, Violation};
 
 /// Returns one violation per distinct age requirement the audience misses.
-pub fn check(fixed: Option<u32>, table: Option<&str>, cx: &Ctx<'_>) -> Vec<Violation> {
+/// `confined`: the jurisdictions the rule is confined to, if any.
+pub fn check(
+    fixed: Option<u32>,
+    table: Option<&str>,
+    confined: Option<&SymbolSet>,
+    cx: &Ctx<'_>,
+) -> Vec<Violation> {
     let campaign = cx.campaign;
     let model = &campaign.model;
     // (required age, where it applies)
@@ -31,7 +42,10 @@ pub fn check(fixed: Option<u32>, table: Option<&str>, cx: &Ctx<'_>) -> Vec<Viola
         (Some(age), _) => add(age, String::new()),
         (None, Some(table)) => {
             let mut any = false;
-            for j in model.jurisdictions() {
+            for j in model
+                .jurisdictions()
+                .filter(|j| confined.is_none_or(|set| set_contains(set, j.value.as_str())))
+            {
                 any = true;
                 if let Some((age, _)) = table.lookup_number(j.value.as_str()) {
                     add(age.max(0.0) as u32, j.value.to_string());

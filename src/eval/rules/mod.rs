@@ -36,7 +36,9 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
             channels,
         } => frequency_cap::check(*max, window, channels.as_deref(), cx),
         Check::QuietHours { from, to } => quiet_hours::check(*from, *to, cx),
-        Check::MinimumAge { fixed, table } => minimum_age::check(*fixed, table.as_deref(), cx),
+        Check::MinimumAge { fixed, table } => {
+            minimum_age::check(*fixed, table.as_deref(), rule.jurisdictions.as_ref(), cx)
+        }
         Check::RequireField { path } => require_field::check(path, cx),
         Check::Ensure { cond } => ensure::check(cond, rule, cx),
     }
