@@ -282,10 +282,10 @@ struct GateArgs {
     #[arg(long, conflicts_with = "record")]
     no_reserve: bool,
     /// How long a reservation counts against caps unless committed
-    /// (`ledger commit`) or released (`ledger release`).
+    /// (`ledger commit`) or released (`ledger release`): `15 minutes`, `2h`, `90s`.
     #[arg(long, value_name = "DURATION", default_value = "15 minutes",
-          value_parser = scruple::ledger::command::parse_duration)]
-    lease: scruple::syntax::ast::Duration,
+          value_parser = scruple::ledger::command::parse_lease)]
+    lease: i64,
     /// Draw no progress line (it is drawn only when stderr is a terminal).
     #[arg(long, short)]
     quiet: bool,
@@ -615,7 +615,7 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         ledger: ledger_location(args.ledger.clone()),
         record: args.record,
         reserve: !args.no_reserve,
-        lease_seconds: scruple::gate::window_seconds(&args.lease),
+        lease_seconds: args.lease,
         format: match args.format {
             GateReportFormat::Human => GateFormat::Human,
             GateReportFormat::Json => GateFormat::Json,

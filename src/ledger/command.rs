@@ -346,6 +346,24 @@ fn seconds_text(seconds: i64) -> String {
     format!("{seconds} seconds")
 }
 
+/// Parses a reservation lease (`15 minutes`, `2h`, or seconds: `90s`,
+/// `30 seconds`); in seconds, at least 1.
+pub fn parse_lease(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (amount, unit) = t.split_at(digits);
+    let seconds = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => amount.parse::<i64>().ok(),
+        _ => parse_duration(t)
+            .ok()
+            .map(|d| crate::gate::window_seconds(&d)),
+    };
+    match seconds {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err("expected a lease such as `15 minutes`, `2h` or `90s`".into()),
+    }
+}
+
 /// Parses a duration such as `30 days`, `12w`, `6 months` or `90d` (units:
 /// minutes `min`, hours `h`, days `d`, weeks `w`, months `mo`, years `y`;
 /// months count 30 days and years 365, as in cap windows).
@@ -392,6 +410,15 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("7 fortnights").is_err());
         assert!(parse_duration("days").is_err());
+    }
+
+    #[test]
+    fn leases_parse_seconds_and_durations() {
+        assert_eq!(parse_lease("15 minutes"), Ok(900));
+        assert_eq!(parse_lease("90s"), Ok(90));
+        assert_eq!(parse_lease("2 seconds"), Ok(2));
+        assert!(parse_lease("0s").is_err());
+        assert!(parse_lease("soon").is_err());
     }
 
     #[test]

@@ -40,6 +40,9 @@ const BACKOFF: Duration = Duration::from_millis(200);
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a request waits for a pooled connection (each attempt).
+const POOL_WAIT: Duration = Duration::from_secs(2);
+
 /// First key of every advisory lock scruple takes (`SCRP`), so its locks
 /// cannot collide with another application's single-key locks.
 const LOCK_SPACE: i32 = 0x5343_5250;
@@ -127,7 +130,7 @@ pub fn pool(url: &str, size: u32) -> Result<Pool, LedgerError> {
     let manager = PostgresConnectionManager::new(config(url)?, NoTls);
     Ok(r2d2::Pool::builder()
         .max_size(size.max(1))
-        .connection_timeout(CONNECT_TIMEOUT)
+        .connection_timeout(POOL_WAIT)
         .build_unchecked(manager))
 }
 
@@ -143,14 +146,17 @@ impl PgLedger {
         Ok(ledger)
     }
 
-    /// A ledger taking its connections from `pool`.
-    pub fn pooled(pool: &Pool, url: &str) -> Result<PgLedger, LedgerError> {
+    /// A ledger taking its connections from `pool`; with `migrate`, first
+    /// brings the schema up to date (once per pool is enough).
+    pub fn pooled(pool: &Pool, url: &str, migrate_first: bool) -> Result<PgLedger, LedgerError> {
         let mut ledger = PgLedger {
             source: Source::Pool(pool.clone()),
             conn: None,
             url: url.to_string(),
         };
-        ledger.with_retries(&mut |client| migrate(client).map_err(Retry::from))?;
+        if migrate_first {
+            ledger.with_retries(&mut |client| migrate(client).map_err(Retry::from))?;
+        }
         Ok(ledger)
     }
 
@@ -286,7 +292,8 @@ const READ_HISTORY: &str = "SELECT recipient, channel, sent_at FROM scruple_send
 
 const WRITE_SENDS: &str = "INSERT INTO scruple_sends
         (campaign, slot, recipient, channel, sent_at, lease_until)
-    SELECT $1, $2, r, c, $2, $5 FROM unnest($3::text[]) AS r CROSS JOIN unnest($4::text[]) AS c
+    SELECT $1::text, $2::bigint, r, c, $2::bigint, $5::bigint
+    FROM unnest($3::text[]) AS r CROSS JOIN unnest($4::text[]) AS c
     ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
       SET lease_until = CASE WHEN excluded.lease_until IS NULL THEN NULL
                              ELSE greatest(scruple_sends.lease_until, excluded.lease_until) END

@@ -169,9 +169,12 @@ fn decide_batch(
     let mut backend: Option<Box<dyn Backend>> = match &state.settings.pool {
         Some(pool) => {
             let url = ledger_path.to_string_lossy();
-            Some(Box::new(
-                PgLedger::pooled(&pool.0, &url).map_err(ledger_failed)?,
-            ))
+            // The schema is brought up to date by the first request only.
+            let first = !pool.migrated.load(std::sync::atomic::Ordering::Acquire);
+            let ledger = PgLedger::pooled(&pool.pool, &url, first).map_err(ledger_failed)?;
+            pool.migrated
+                .store(true, std::sync::atomic::Ordering::Release);
+            Some(Box::new(ledger))
         }
         None => backend::open(&Location::parse(ledger_path), deciding).map_err(ledger_failed)?,
     };

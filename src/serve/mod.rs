@@ -270,7 +270,10 @@ fn start(options: ServeOptions) -> Result<u8, String> {
         pool: match crate::ledger::backend::Location::parse(&options.ledger) {
             crate::ledger::backend::Location::Postgres(url) => {
                 match crate::ledger::postgres::pool(&url, POOL_SIZE) {
-                    Ok(pool) => Some(state::LedgerPool(pool)),
+                    Ok(pool) => Some(state::LedgerPool {
+                        pool,
+                        migrated: false.into(),
+                    }),
                     Err(e) => {
                         return Err(crate::ledger::command::ledger_error(&options.ledger, &e))
                     }

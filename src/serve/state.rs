@@ -122,8 +122,12 @@ pub struct Settings {
 }
 
 /// A pool of PostgreSQL ledger connections.
-#[derive(Clone)]
-pub struct LedgerPool(pub crate::ledger::postgres::Pool);
+pub struct LedgerPool {
+    /// The connections.
+    pub pool: crate::ledger::postgres::Pool,
+    /// Whether the schema was brought up to date.
+    pub migrated: std::sync::atomic::AtomicBool,
+}
 
 impl std::fmt::Debug for LedgerPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -166,7 +166,9 @@ impl Server {
             pid = std::process::id(),
             dir = self.dir.display(),
         );
-        Command::new("sh")
+        // Deliberately not waited for: it outlives this process.
+        #[allow(clippy::zombie_processes)]
+        let _watchdog = Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
