@@ -393,26 +393,46 @@ impl Backend for PgLedger {
                 Err(e) => return Ok(Err(e)),
             }
         }
+        // Repeats in the input are counted as already there (one statement
+        // may not touch a row twice).
+        let mut seen = std::collections::HashSet::new();
+        let mut repeats = 0u64;
+        all.retain(|s| {
+            let fresh = seen.insert((
+                s.campaign.clone(),
+                s.slot,
+                s.recipient.clone(),
+                s.channel.clone(),
+            ));
+            if !fresh {
+                repeats += 1;
+            }
+            fresh
+        });
+        drop(seen);
         self.with_retries(&mut |client| {
             let mut tx = client.transaction()?;
-            let insert = tx.prepare(
-                "INSERT INTO scruple_sends (campaign, slot, recipient, channel, sent_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
-                   SET lease_until = NULL, sent_at = excluded.sent_at
-                 WHERE scruple_sends.lease_until IS NOT NULL",
-            )?;
-            let mut recorded = Recorded::default();
-            for s in &all {
+            let mut recorded = Recorded {
+                inserted: 0,
+                already: repeats,
+            };
+            // One statement per 10,000 rows, not one round trip per row.
+            for part in all.chunks(10_000) {
+                let campaigns: Vec<&str> = part.iter().map(|s| s.campaign.as_str()).collect();
+                let slots: Vec<i64> = part.iter().map(|s| s.slot).collect();
+                let recipients: Vec<&str> = part.iter().map(|s| s.recipient.as_str()).collect();
+                let channels: Vec<&str> = part.iter().map(|s| s.channel.as_str()).collect();
+                let sent: Vec<i64> = part.iter().map(|s| s.sent_at).collect();
                 let n = tx.execute(
-                    &insert,
-                    &[&s.campaign, &s.slot, &s.recipient, &s.channel, &s.sent_at],
+                    "INSERT INTO scruple_sends (campaign, slot, recipient, channel, sent_at)
+                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+                     ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
+                       SET lease_until = NULL, sent_at = excluded.sent_at
+                     WHERE scruple_sends.lease_until IS NOT NULL",
+                    &[&campaigns, &slots, &recipients, &channels, &sent],
                 )?;
-                if n == 0 {
-                    recorded.already += 1;
-                } else {
-                    recorded.inserted += 1;
-                }
+                recorded.inserted += n;
+                recorded.already += part.len() as u64 - n;
             }
             tx.commit()?;
             Ok(Ok(recorded))
