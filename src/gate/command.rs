@@ -250,15 +250,14 @@ fn execute(
     let deciding = command.record || command.reserve;
     let mode = if command.record {
         Mode::Record
-    } else {
+    } else if command.reserve {
         Mode::Reserve {
-            lease_until: Timestamp::now()
-                .as_second()
-                .saturating_add(command.lease_seconds),
+            lease_seconds: command.lease_seconds,
         }
+    } else {
+        Mode::Read
     };
     let mut backend = backend::open(&location, deciding).map_err(ledger_failed)?;
-    let mode = if deciding { mode } else { Mode::Read };
     let allowed_file = create(command.allowed.as_ref())?;
     let suppressed_file = create(command.suppressed.as_ref())?;
     let allowed_out: Box<dyn Write + '_> = match allowed_file {

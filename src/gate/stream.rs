@@ -371,6 +371,8 @@ impl Chunked<'_, '_, '_> {
         let ids: Vec<&str> = ready.iter().map(|p| p.id.as_ref()).collect();
         let mut decided: Vec<Result<Decision, String>> = Vec::with_capacity(ready.len());
         let (plan, moment, on_bad) = (self.plan, self.moment, self.on_bad);
+        // Leases run from each chunk's decision, not from the run's start.
+        self.now = Timestamp::now().as_second();
         let chunk = Chunk {
             send: &self.ledger.send,
             recipients: &ids,

@@ -77,11 +77,12 @@ fn redact(url: &str) -> String {
 pub enum Mode {
     /// Committed sends (`--record`, `"record": true`).
     Record,
-    /// Reservations that count against caps until `lease_until` (Unix
-    /// seconds), unless committed or released before.
+    /// Reservations that count against caps for `lease_seconds` after
+    /// their chunk is decided ([`Chunk::now`]), unless committed or
+    /// released before.
     Reserve {
-        /// When the lease expires.
-        lease_until: i64,
+        /// How long the lease lasts.
+        lease_seconds: i64,
     },
     /// Nothing written, no lock taken: a preview (`gate --no-reserve`),
     /// whose allowed decisions no other decider counts.

@@ -484,7 +484,9 @@ impl backend::Backend for Ledger {
         let allowed = decide(&history);
         let lease = match chunk.mode {
             backend::Mode::Record => None,
-            backend::Mode::Reserve { lease_until } => Some(lease_until),
+            backend::Mode::Reserve { lease_seconds } => {
+                Some(chunk.now.saturating_add(lease_seconds))
+            }
             backend::Mode::Read => return Ok(backend::Written::default()),
         };
         let mut written = backend::Written::default();
@@ -811,11 +813,13 @@ mod tests {
             campaign: String::new(),
             slot: 10_100,
         };
-        let lease = Mode::Reserve { lease_until: 500 };
-        // A reserves r1; B, deciding at the same time, is suppressed.
+        // Leases of 400 s from each decision.
+        let lease = Mode::Reserve { lease_seconds: 400 };
+        // A reserves r1 until 500; B, deciding at the same time, is suppressed.
         assert!(chunk(&A, lease, 100)(&mut ledger).0);
         assert!(!chunk(&B, lease, 100)(&mut ledger).0);
-        // Re-deciding A is idempotent: allowed again, nothing new counted.
+        // Re-deciding A is idempotent: allowed again, nothing new counted
+        // (its lease renewed to 600).
         assert!(chunk(&A, lease, 200)(&mut ledger).0);
         // Once A's lease has expired, B gets the slot.
         assert!(chunk(&B, lease, 600)(&mut ledger).0);

@@ -318,7 +318,9 @@ impl Backend for PgLedger {
         let ids = backend::distinct_sorted(chunk.recipients);
         let (lease, read_only): (Option<i64>, bool) = match chunk.mode {
             Mode::Record => (None, false),
-            Mode::Reserve { lease_until } => (Some(lease_until), false),
+            Mode::Reserve { lease_seconds } => {
+                (Some(chunk.now.saturating_add(lease_seconds)), false)
+            }
             Mode::Read => (None, true),
         };
         self.with_retries(&mut |client| {

@@ -185,11 +185,13 @@ fn decide_batch(
     let mode = if request.record {
         Mode::Record
     } else if request.reserve {
-        let lease = request
-            .lease_seconds
-            .unwrap_or(crate::ledger::backend::DEFAULT_LEASE_SECONDS);
         Mode::Reserve {
-            lease_until: Timestamp::now().as_second().saturating_add(lease),
+            // At least a second: a lease that has already ended would
+            // reserve nothing.
+            lease_seconds: request
+                .lease_seconds
+                .unwrap_or(crate::ledger::backend::DEFAULT_LEASE_SECONDS)
+                .max(1),
         }
     } else {
         Mode::Read
