@@ -484,6 +484,31 @@ mod tests {
         parse(&SourceFile::new("scruple.toml", text), Path::new(""), true)
     }
 
+    /// Issue 14: `[ledger] url` names the ledger; a file path is relative
+    /// to the configuration file, a URL is kept as it is.
+    #[test]
+    fn ledger_url_is_a_url_or_a_path_relative_to_the_file() {
+        let url = "postgres://scruple@db:5432/ledger";
+        let config =
+            parse_text(&format!("[ledger]\nurl = \"{url}\"\n")).unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(config.ledger, Some(PathBuf::from(url)));
+        let config = parse(
+            &SourceFile::new("scruple.toml", "[ledger]\nurl = \"data/ledger.db\"\n"),
+            Path::new("/srv/project"),
+            true,
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(
+            config.ledger,
+            Some(PathBuf::from("/srv/project/data/ledger.db"))
+        );
+        let diags = match parse_text("[ledger]\nuri = \"x\"\n") {
+            Err(diags) => diags,
+            Ok(_) => panic!("an unknown key is an error"),
+        };
+        assert_eq!(diags[0].code, "scruple::config::unknown_key");
+    }
+
     #[test]
     fn starter_file_parses() {
         let config = parse_text(STARTER).unwrap_or_else(|d| panic!("{d:?}"));
