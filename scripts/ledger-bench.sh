@@ -7,7 +7,8 @@
 # SQLite ledger with python3's sqlite3, PostgreSQL with generate_series in a
 # throwaway server started with initdb + pg_ctl), and prints records/s.
 # RECIPIENTS (default 200000) records per process; LEDGER_RECIPIENTS (default
-# 2000000) recipients in the ledger, 5 email sends each.
+# 2000000) recipients in the ledger, 5 email sends each; SCRUPLE_BIN a
+# binary to use instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 which=${1:-sqlite}
@@ -16,8 +17,12 @@ ledger_n=${LEDGER_RECIPIENTS:-2000000}
 at=2026-11-23T10:00:00Z
 at_s=1795428000
 
-cargo build --release --locked -q
-bin=${CARGO_TARGET_DIR:-target}/release/scruple
+# SCRUPLE_BIN: a binary to use instead of building one.
+bin=${SCRUPLE_BIN:-}
+if [ -z "$bin" ]; then
+    cargo build --release --locked -q
+    bin=${CARGO_TARGET_DIR:-target}/release/scruple
+fi
 campaign=examples/campaigns/spring-sale.yaml
 work=$(mktemp -d /tmp/scruple-ledger-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -41,7 +46,7 @@ rate() { # rate SECONDS RECORDS
 timed() { # timed COMMAND… → seconds
     local start end
     start=$(date +%s.%N)
-    "$@" >/dev/null
+    "$@" >/dev/null 2>&1
     end=$(date +%s.%N)
     python3 -c "print(f'{$end - $start:.3f}')"
 }
