@@ -143,27 +143,37 @@ fn busiest_window_sqlite_1m_rows(bencher: Bencher) {
     });
 }
 
-/// Recording 10,000 allowed recipients: staging them, then one commit into
-/// the 1M-send ledger (a new slot each time, so every row is new).
+/// Recording 10,000 allowed recipients: ten chunk transactions of 1,000
+/// (lock, read the cap history, write the sends) into the 1M-send ledger
+/// (a new slot each time, so every row is new).
 #[divan::bench(sample_count = 10)]
 fn record_10k_sends_sqlite_ledger(bencher: Bencher) {
-    let ledger = ledger();
+    use scruple::ledger::backend::{Backend, Chunk, Mode, CHUNK};
+    let mut ledger = ledger();
     let ids: Vec<String> = (0..10_000u64).map(|i| format!("r-{i}")).collect();
     let channels = vec!["email".to_string()];
     let mut slot = AT;
     bencher.bench_local(|| {
         slot += 1;
-        let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
-        for id in &ids {
-            batch.add(id).unwrap_or_else(|e| panic!("{e}"));
-        }
         let send = SendSlot {
             campaign: "bench".into(),
             slot,
         };
-        batch
-            .commit(&send, &channels, slot)
-            .unwrap_or_else(|e| panic!("{e}"))
+        for part in ids.chunks(CHUNK) {
+            let refs: Vec<&str> = part.iter().map(String::as_str).collect();
+            let chunk = Chunk {
+                send: &send,
+                recipients: &refs,
+                counted: &channels,
+                window: 7 * 86_400,
+                channels: &channels,
+                mode: Mode::Record,
+                now: AT,
+            };
+            ledger
+                .decide_chunk(&chunk, &mut |_| (0..refs.len()).collect())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     });
 }
 

@@ -27,6 +27,13 @@ struct RawConfig {
     check: RawCheck,
     #[serde(default)]
     rules: BTreeMap<Spanned<String>, Spanned<RawRule>>,
+    #[serde(default)]
+    ledger: RawLedger,
+}
+
+#[derive(Deserialize, Default)]
+struct RawLedger {
+    url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -89,6 +96,10 @@ pub struct Config {
     pub max_input_bytes: Option<u64>,
     /// Rule overrides.
     pub rules: Vec<RuleOverride>,
+    /// `[ledger] url`: the send ledger, a `postgres://` URL or an SQLite
+    /// file (resolved against `dir`), unless `--ledger` or
+    /// `SCRUPLE_LEDGER_URL` names one.
+    pub ledger: Option<PathBuf>,
 }
 
 /// Finds `scruple.toml` in `start` or the nearest ancestor.
@@ -133,8 +144,9 @@ pub fn load(path: &Path, check_rules: bool) -> Result<Config, Vec<Diag>> {
 
 /// Keys allowed in each table; `None` stands for `[rules.ID]`, whose own
 /// name is free.
-const KEYS: [(&str, &[&str]); 4] = [
-    ("", &["policy", "check", "rules"]),
+const KEYS: [(&str, &[&str]); 5] = [
+    ("", &["policy", "check", "rules", "ledger"]),
+    ("ledger", &["url"]),
     ("policy", &["packs", "paths"]),
     ("check", &["campaigns", "format", "deny_warnings"]),
     ("rules.*", &["severity", "disabled", "reason"]),
@@ -174,7 +186,7 @@ fn unknown_keys(source: &Source, table: &toml::de::DeTable<'_>, diags: &mut Vec<
             continue;
         };
         match name.get_ref().as_ref() {
-            "policy" | "check" => check(name.get_ref(), inner),
+            "policy" | "check" | "ledger" => check(name.get_ref(), inner),
             "rules" => {
                 for rule in inner.values() {
                     if let Some(rule) = rule.get_ref().as_table() {
@@ -314,6 +326,13 @@ pub fn parse(source: &Source, dir: &Path, check_rules: bool) -> Result<Config, V
         deny_warnings: raw.check.deny_warnings,
         max_input_bytes: raw.check.max_input_bytes,
         rules,
+        ledger: raw.ledger.url.map(|url| {
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                PathBuf::from(url)
+            } else {
+                resolve(&url)
+            }
+        }),
     };
     if check_rules {
         diags.extend(config.unknown_rules());
@@ -463,6 +482,31 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<Config, Vec<Diag>> {
         parse(&SourceFile::new("scruple.toml", text), Path::new(""), true)
+    }
+
+    /// Issue 14: `[ledger] url` names the ledger; a file path is relative
+    /// to the configuration file, a URL is kept as it is.
+    #[test]
+    fn ledger_url_is_a_url_or_a_path_relative_to_the_file() {
+        let url = "postgres://scruple@db:5432/ledger";
+        let config =
+            parse_text(&format!("[ledger]\nurl = \"{url}\"\n")).unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(config.ledger, Some(PathBuf::from(url)));
+        let config = parse(
+            &SourceFile::new("scruple.toml", "[ledger]\nurl = \"data/ledger.db\"\n"),
+            Path::new("/srv/project"),
+            true,
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(
+            config.ledger,
+            Some(PathBuf::from("/srv/project/data/ledger.db"))
+        );
+        let diags = match parse_text("[ledger]\nuri = \"x\"\n") {
+            Err(diags) => diags,
+            Ok(_) => panic!("an unknown key is an error"),
+        };
+        assert_eq!(diags[0].code, "scruple::config::unknown_key");
     }
 
     #[test]

@@ -109,9 +109,15 @@ enum Command {
     /// recipient's history, prune, export (see docs/ledger.md).
     #[command(after_help = LEDGER_HELP)]
     Ledger {
-        /// The ledger database.
-        #[arg(long, global = true, value_name = "PATH", default_value = scruple::ledger::DEFAULT_PATH)]
-        ledger: PathBuf,
+        /// The ledger: an SQLite file or a `postgres://` URL (default:
+        /// `[ledger] url` of scruple.toml, else .scruple/ledger.db).
+        #[arg(
+            long,
+            global = true,
+            value_name = "PATH|URL",
+            env = "SCRUPLE_LEDGER_URL"
+        )]
+        ledger: Option<PathBuf>,
         #[command(subcommand)]
         action: LedgerAction,
     },
@@ -217,6 +223,26 @@ enum LedgerAction {
         #[arg(long, value_enum, default_value_t = RecipientFormat::Jsonl)]
         format: RecipientFormat,
     },
+    /// Commit the reservations of a send (`gate` without --record) as sends
+    /// made: every one, or those of --recipients.
+    Commit(SettleArgs),
+    /// Release the reservations of a send that will not be made.
+    Release(SettleArgs),
+}
+
+#[derive(clap::Args)]
+struct SettleArgs {
+    /// The campaign id.
+    #[arg(long)]
+    campaign: String,
+    /// The send slot: the instant of the gate run's --at (2026-11-23T10:00:00Z,
+    /// or with an offset; without one, UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: jiff::Timestamp,
+    /// Only these recipients: ids one per line, or the JSON Lines decisions
+    /// of `gate --allowed` (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    recipients: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -243,12 +269,23 @@ struct GateArgs {
     /// What to do with a record that cannot be read.
     #[arg(long, value_enum, default_value_t = BadRecordPolicy::Suppress)]
     on_bad_record: BadRecordPolicy,
-    /// The send ledger that frequency caps count (read if it exists).
-    #[arg(long, value_name = "PATH", default_value = scruple::ledger::DEFAULT_PATH)]
-    ledger: PathBuf,
+    /// The send ledger that frequency caps count: an SQLite file or a
+    /// `postgres://` URL (default: `[ledger] url` of scruple.toml, else
+    /// .scruple/ledger.db).
+    #[arg(long, value_name = "PATH|URL", env = "SCRUPLE_LEDGER_URL")]
+    ledger: Option<PathBuf>,
     /// Record the allowed sends in the ledger (created if needed).
     #[arg(long)]
     record: bool,
+    /// Without --record: reserve nothing, only read the ledger (a preview
+    /// whose allowed decisions no other decider counts; not one to send by).
+    #[arg(long, conflicts_with = "record")]
+    no_reserve: bool,
+    /// How long a reservation counts against caps unless committed
+    /// (`ledger commit`) or released (`ledger release`): `15 minutes`, `2h`, `90s`.
+    #[arg(long, value_name = "DURATION", default_value = "15 minutes",
+          value_parser = scruple::ledger::command::parse_lease)]
+    lease: i64,
     /// Draw no progress line (it is drawn only when stderr is a terminal).
     #[arg(long, short)]
     quiet: bool,
@@ -434,7 +471,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Gate(args) => cmd_gate(&args),
-        Command::Ledger { ledger, action } => cmd_ledger(&ledger, action),
+        Command::Ledger { ledger, action } => cmd_ledger(&ledger_location(ledger), action),
         Command::Diff { args, at } => {
             let outcome = scruple::diff::command(&args, at, project());
             eprint_diags(&outcome.diags);
@@ -575,8 +612,10 @@ fn cmd_gate(args: &GateArgs) -> u8 {
             BadRecordPolicy::Suppress => OnBadRecord::Suppress,
             BadRecordPolicy::Fail => OnBadRecord::Fail,
         },
-        ledger: args.ledger.clone(),
+        ledger: ledger_location(args.ledger.clone()),
         record: args.record,
+        reserve: !args.no_reserve,
+        lease_seconds: args.lease,
         format: match args.format {
             GateReportFormat::Human => GateFormat::Human,
             GateReportFormat::Json => GateFormat::Json,
@@ -597,6 +636,22 @@ fn cmd_gate(args: &GateArgs) -> u8 {
         progress: Some(&mut progress),
     };
     scruple::gate::command::run(&command, &policy, io)
+}
+
+/// The ledger: `--ledger` or `SCRUPLE_LEDGER_URL`, else `[ledger] url` of
+/// scruple.toml, else the default file.
+fn ledger_location(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| project().and_then(|c| c.ledger.clone()))
+        .unwrap_or_else(|| PathBuf::from(scruple::ledger::DEFAULT_PATH))
+}
+
+fn settle(a: SettleArgs, commit: bool) -> scruple::ledger::command::LedgerCommand {
+    scruple::ledger::command::LedgerCommand::Settle {
+        campaign: a.campaign,
+        slot: a.at,
+        recipients: a.recipients,
+        commit,
+    }
 }
 
 fn cmd_ledger(path: &std::path::Path, action: LedgerAction) -> u8 {
@@ -632,6 +687,8 @@ fn cmd_ledger(path: &std::path::Path, action: LedgerAction) -> u8 {
             },
             None,
         ),
+        LedgerAction::Commit(a) => (settle(a, true), None),
+        LedgerAction::Release(a) => (settle(a, false), None),
     };
     let policy = match policy_flags {
         Some(flags) if command.needs_policy() => {

@@ -67,6 +67,8 @@ fn run_with_recorder(on_bad: OnBadRecord) -> (u8, Vec<String>) {
         on_bad,
         ledger: dir.path().join("ledger.db"),
         record: false,
+        reserve: true,
+        lease_seconds: scruple::ledger::backend::DEFAULT_LEASE_SECONDS,
         format: scruple::gate::command::GateFormat::Human,
     };
     let log: Log = Rc::default();
@@ -133,6 +135,8 @@ fn gate_cmd(extra: &[&str]) -> Command {
             "--no-config",
             "--ledger",
             "/nonexistent/ledger.db",
+            // A preview: no ledger is created or reserved in.
+            "--no-reserve",
         ])
         .args(extra);
     cmd
@@ -201,7 +205,7 @@ fn binary() -> String {
 
 fn gate_shell(extra: &str) -> String {
     format!(
-        "{} gate {} --at {AT} --no-config --ledger /nonexistent/ledger.db --recipients - {extra}",
+        "{} gate {} --at {AT} --no-config --ledger /nonexistent/ledger.db --no-reserve --recipients - {extra}",
         binary(),
         shell_quote(&fixture("gpc-honoured.yaml")),
     )

@@ -131,6 +131,7 @@ pub fn stream_all(plan: &GatePlan<'_>, input: impl BufRead, history: &dyn Histor
         history,
         on_bad: OnBadRecord::Suppress,
         progress: None,
+        ledger: None,
     };
     let summary = stream::run(
         plan,

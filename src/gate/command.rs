@@ -8,13 +8,16 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use super::progress::{CountingReader, Progress};
-use super::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions, Summary};
-use super::{GatePlan, History, NoHistory};
+use super::stream::{
+    self, InputFormat, JsonLinesSink, LedgerRun, OnBadRecord, RunError, RunOptions, Summary,
+};
+use super::{GatePlan, NoHistory};
 use crate::check::{CheckRun, InvalidInput};
 use crate::compile::Policy;
 use crate::diag::Diag;
+use crate::ledger::backend::{self, Location, Mode, Written};
 use crate::ledger::command::{ledger_error, sends};
-use crate::ledger::{Ledger, SendSlot};
+use crate::ledger::SendSlot;
 
 /// What `scruple gate` was asked to do.
 #[derive(Clone, Debug)]
@@ -36,10 +39,15 @@ pub struct GateCommand {
     pub suppressed: Option<PathBuf>,
     /// What to do with a record that cannot be read.
     pub on_bad: OnBadRecord,
-    /// The send ledger: read for frequency caps when it exists, written with `record`.
+    /// The send ledger: an SQLite file or a `postgres://` URL.
     pub ledger: PathBuf,
-    /// Record the allowed sends in the ledger, in one transaction at the end of the run.
+    /// Record the allowed sends in the ledger (committed, chunk by chunk).
     pub record: bool,
+    /// Without `record`: reserve the allowed sends for `lease_seconds` (the
+    /// default), or only read the ledger (`--no-reserve`, a preview).
+    pub reserve: bool,
+    /// How long a reservation counts unless committed or released.
+    pub lease_seconds: i64,
     /// How a campaign that is refused (invalid, or violating the policy) is
     /// reported.
     pub format: GateFormat,
@@ -230,30 +238,26 @@ fn execute(
         bytes_read = Some(count);
         Box::new(std::io::BufReader::with_capacity(1 << 16, file))
     };
-    // The ledger (created only to record; read when it exists) before the
-    // output files, so a refused ledger leaves them untouched.
+    // The ledger before the output files, so a refused ledger leaves them
+    // untouched. Deciding (recording or reserving) creates it; a preview
+    // (`--no-reserve`) reads it when it exists.
+    let location = Location::parse(&command.ledger);
     let ledger_failed = |e| input_error(ledger_error(&command.ledger, &e));
-    let ledger = if command.record {
-        Some(Ledger::open(&command.ledger).map_err(ledger_failed)?)
-    } else {
-        Ledger::open_existing(&command.ledger).map_err(ledger_failed)?
-    };
     let send = SendSlot {
         campaign: plan.campaign_id.clone(),
         slot: at.as_second(),
     };
-    let ledger_history = match &ledger {
-        Some(l) => Some(l.history(&send).map_err(ledger_failed)?),
-        None => None,
+    let deciding = command.record || command.reserve;
+    let mode = if command.record {
+        Mode::Record
+    } else if command.reserve {
+        Mode::Reserve {
+            lease_seconds: command.lease_seconds,
+        }
+    } else {
+        Mode::Read
     };
-    let history: &dyn History = match &ledger_history {
-        Some(h) => h,
-        None => &NoHistory,
-    };
-    let mut batch = match (&ledger, command.record) {
-        (Some(l), true) => Some(l.batch().map_err(ledger_failed)?),
-        _ => None,
-    };
+    let mut backend = backend::open(&location, deciding).map_err(ledger_failed)?;
     let allowed_file = create(command.allowed.as_ref())?;
     let suppressed_file = create(command.suppressed.as_ref())?;
     let allowed_out: Box<dyn Write + '_> = match allowed_file {
@@ -267,15 +271,8 @@ fn execute(
     };
     let mut sink = JsonLinesSink::new(allowed_out, suppressed_out);
 
-    // Staging fails only if the temporary table cannot grow; the run stops.
-    let mut on_allow = |recipient: &str| -> std::io::Result<()> {
-        match &mut batch {
-            Some(b) => b
-                .add(recipient)
-                .map_err(|e| std::io::Error::other(ledger_error(&command.ledger, &e))),
-            None => Ok(()),
-        }
-    };
+    let mut on_allow = |_: &str| -> std::io::Result<()> { Ok(()) };
+    let mut written = Written::default();
     let mut progress = progress;
     if let Some(p) = progress.as_mut() {
         p.start(total_bytes);
@@ -287,14 +284,27 @@ fn execute(
     };
     let options = RunOptions {
         at,
-        history,
+        history: &NoHistory,
         on_bad: command.on_bad,
         progress: Some(&mut report),
+        ledger: backend.as_deref_mut().map(|backend| LedgerRun {
+            backend,
+            send: send.clone(),
+            mode,
+            written: &mut written,
+        }),
     };
     let result = stream::run(&plan, input, format, &mut sink, options, &mut on_allow);
     let flushed = sink.flush();
     let summary = match (result, flushed) {
         (Ok(summary), Ok(())) => summary,
+        (Err(RunError::Ledger(e)), _) => {
+            return Err(input_error(format!(
+                "{}; the run stopped: the decisions written before were reserved or recorded, \
+                 the others were not made (re-run the same --at to finish)",
+                ledger_error(&command.ledger, &e)
+            )))
+        }
         (Err(e), _) => return Err(input_error(e.to_string())),
         (_, Err(e)) => return Err(input_error(format!("cannot write decisions: {e}"))),
     };
@@ -302,28 +312,18 @@ fn execute(
         "gate: {} read, {} allowed, {} suppressed, {} bad",
         summary.read, summary.allowed, summary.suppressed, summary.bad
     )];
-    if let Some(error) = ledger_history.as_ref().and_then(|h| h.error()) {
+    if deciding {
+        let what = if command.record {
+            "recorded"
+        } else {
+            "reserved"
+        };
         notes.push(format!(
-            "error: {error}; the records it hit were suppressed as bad, and nothing was recorded"
+            "gate: {what} {} in {} ({} already there)",
+            sends(written.written),
+            location.display(),
+            written.already
         ));
-        return Err((EXIT_INPUT, notes));
-    }
-    if let Some(batch) = batch {
-        match batch.commit(&send, &plan.channels, at.as_second()) {
-            Ok(done) => notes.push(format!(
-                "gate: recorded {} in {} ({} already there)",
-                sends(done.inserted),
-                command.ledger.display(),
-                done.already
-            )),
-            Err(e) => {
-                notes.push(format!(
-                    "error: {}; the decisions were written but nothing was recorded: re-run to record them",
-                    ledger_error(&command.ledger, &e)
-                ));
-                return Err((EXIT_INPUT, notes));
-            }
-        }
     }
     Ok(notes)
 }

@@ -208,6 +208,24 @@ pub struct Prepared<'r> {
     attributes: Vec<usize>,
 }
 
+impl Prepared<'_> {
+    /// The same recipient, owning its text: kept across a chunk of records
+    /// decided together (issue 14).
+    pub fn into_owned(self) -> Prepared<'static> {
+        Prepared {
+            id: Cow::Owned(self.id.into_owned()),
+            opt_outs: self.opt_outs,
+            consent: self.consent,
+            age: self.age,
+            jurisdiction: self.jurisdiction,
+            jurisdiction_text: self.jurisdiction_text.map(|t| Cow::Owned(t.into_owned())),
+            outside: self.outside,
+            zone: self.zone,
+            attributes: self.attributes,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum AgeKnown {
     Years(u32),
@@ -473,6 +491,27 @@ impl<'p> GatePlan<'p> {
     }
 
     /// Per-send values for a send at `at`.
+    /// What frequency caps read from the ledger: the capped channels, and
+    /// the longest cap window in seconds (0 when no cap applies).
+    pub fn cap_reads(&self) -> (Vec<String>, i64) {
+        let mut channels: Vec<String> = Vec::new();
+        let mut longest = 0;
+        for check in &self.checks {
+            if let Test::Cap {
+                window_seconds,
+                channel,
+                ..
+            } = &check.test
+            {
+                longest = longest.max((*window_seconds).max(1));
+                if !channels.contains(channel) {
+                    channels.push(channel.clone());
+                }
+            }
+        }
+        (channels, longest)
+    }
+
     pub fn moment(&self, at: Timestamp) -> Moment {
         let utc = at.to_zoned(TimeZone::UTC);
         let date = utc.date();

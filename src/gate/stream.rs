@@ -13,7 +13,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::recipient::CsvLayout;
-use super::{BadRecord, Decision, GatePlan, History, Prepared, Reason};
+use super::{BadRecord, Decision, GatePlan, History, Moment, Prepared, Reason};
+use crate::ledger::backend::{Backend, Chunk, Mode, Written, CHUNK};
+use crate::ledger::{LedgerError, SendSlot};
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = "\u{feff}".as_bytes();
@@ -185,12 +187,60 @@ impl From<std::io::Error> for StreamError {
 pub struct RunOptions<'h> {
     /// Planned send time.
     pub at: Timestamp,
-    /// Send history for frequency caps.
+    /// Send history for frequency caps, when no [`LedgerRun`] is given.
     pub history: &'h dyn History,
     /// Bad-record policy.
     pub on_bad: OnBadRecord,
     /// Called after each record with the running counts (progress display).
     pub progress: Option<&'h mut dyn FnMut(&Summary)>,
+    /// Decide against a ledger, in chunks that reserve or record the
+    /// allowed sends (then `history` is not used).
+    pub ledger: Option<LedgerRun<'h>>,
+}
+
+/// A run that decides against a ledger ([`crate::ledger::backend`]): each
+/// chunk of [`CHUNK`](crate::ledger::backend::CHUNK) records is decided in
+/// one transaction that reserves (or records) its allowed sends, and its
+/// decisions are written only once that transaction has committed.
+pub struct LedgerRun<'h> {
+    /// The ledger.
+    pub backend: &'h mut dyn Backend,
+    /// The send being decided.
+    pub send: SendSlot,
+    /// Record or reserve.
+    pub mode: Mode,
+    /// Adds the rows written.
+    pub written: &'h mut Written,
+}
+
+/// A run that failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// Reading, writing or a bad record.
+    Stream(StreamError),
+    /// The ledger: nothing of the chunk being decided was allowed.
+    Ledger(LedgerError),
+}
+
+impl From<StreamError> for RunError {
+    fn from(e: StreamError) -> Self {
+        RunError::Stream(e)
+    }
+}
+
+impl From<std::io::Error> for RunError {
+    fn from(e: std::io::Error) -> Self {
+        RunError::Stream(StreamError::Io(e))
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Stream(e) => write!(f, "{e}"),
+            RunError::Ledger(e) => write!(f, "{e}"),
+        }
+    }
 }
 
 /// Streams recipients from `input` through `plan` into `sink`.
@@ -202,43 +252,224 @@ pub fn run(
     sink: &mut dyn Sink,
     options: RunOptions<'_>,
     on_allow: &mut dyn FnMut(&str) -> std::io::Result<()>,
-) -> Result<Summary, StreamError> {
+) -> Result<Summary, RunError> {
     let RunOptions {
         at,
         history,
         on_bad,
         mut progress,
+        ledger,
     } = options;
     let moment = plan.moment(at);
     let mut summary = Summary::default();
-    let mut handle = |line: u64,
-                      prepared: Result<Prepared<'_>, BadRecord<'_>>,
-                      summary: &mut Summary|
-     -> Result<(), StreamError> {
-        summary.read += 1;
-        let recipient = match prepared {
-            Ok(p) => p,
-            Err(BadRecord { id, error }) => {
-                return bad(sink, summary, on_bad, line, id.as_deref(), error)
-            }
+    if let Some(ledger) = ledger {
+        let mut chunked = Chunked {
+            plan,
+            moment: &moment,
+            ledger,
+            items: Vec::with_capacity(CHUNK),
+            on_bad,
+            now: Timestamp::now().as_second(),
+            cap_reads: plan.cap_reads(),
         };
-        match plan.decide_with_reasons(&recipient, &moment, history) {
-            Ok(decision) => {
-                if decision == Decision::Allow {
-                    summary.allowed += 1;
-                    on_allow(&recipient.id)?;
-                } else {
-                    summary.suppressed += 1;
-                }
-                sink.decision(line, &recipient.id, &decision)?;
+        let mut out = |item: Item, decided: Option<Result<Decision, String>>| {
+            let done = emit(sink, &mut summary, on_bad, item, decided, on_allow);
+            if let Some(p) = progress.as_mut() {
+                p(&summary);
             }
-            Err(error) => return bad(sink, summary, on_bad, line, Some(&recipient.id), error),
+            done
+        };
+        read_records(plan, input, format, &mut |line, prepared| {
+            let item = match prepared {
+                Ok(p) => Item::Ready(line, p.into_owned()),
+                Err(BadRecord { id, error }) => Item::Bad(line, id.map(Cow::into_owned), error),
+            };
+            let stop = on_bad == OnBadRecord::Fail && matches!(item, Item::Bad(..));
+            chunked.items.push(item);
+            if stop || chunked.items.len() >= CHUNK {
+                chunked.flush(&mut out)?;
+            }
+            Ok(())
+        })?;
+        chunked.flush(&mut out)?;
+        return Ok(summary);
+    }
+    let mut handle =
+        |line: u64, prepared: Result<Prepared<'_>, BadRecord<'_>>| -> Result<(), RunError> {
+            summary.read += 1;
+            let recipient = match prepared {
+                Ok(p) => p,
+                Err(BadRecord { id, error }) => {
+                    return Ok(bad(sink, &mut summary, on_bad, line, id.as_deref(), error)?)
+                }
+            };
+            match plan.decide_with_reasons(&recipient, &moment, history) {
+                Ok(decision) => {
+                    if decision == Decision::Allow {
+                        summary.allowed += 1;
+                        on_allow(&recipient.id)?;
+                    } else {
+                        summary.suppressed += 1;
+                    }
+                    sink.decision(line, &recipient.id, &decision)?;
+                }
+                Err(error) => {
+                    return Ok(bad(
+                        sink,
+                        &mut summary,
+                        on_bad,
+                        line,
+                        Some(&recipient.id),
+                        error,
+                    )?)
+                }
+            }
+            if let Some(p) = progress.as_mut() {
+                p(&summary);
+            }
+            Ok(())
+        };
+    read_records(plan, input, format, &mut handle)?;
+    Ok(summary)
+}
+
+/// A record of a chunk.
+enum Item {
+    Ready(u64, Prepared<'static>),
+    Bad(u64, Option<String>, String),
+}
+
+/// Records waiting to be decided together.
+struct Chunked<'a, 'p, 'h> {
+    plan: &'a GatePlan<'p>,
+    moment: &'a Moment,
+    ledger: LedgerRun<'h>,
+    items: Vec<Item>,
+    on_bad: OnBadRecord,
+    now: i64,
+    cap_reads: (Vec<String>, i64),
+}
+
+impl Chunked<'_, '_, '_> {
+    /// Decides the waiting records in one ledger transaction, then emits
+    /// their decisions in input order.
+    fn flush(
+        &mut self,
+        emit: &mut dyn FnMut(Item, Option<Result<Decision, String>>) -> Result<(), RunError>,
+    ) -> Result<(), RunError> {
+        if self.items.is_empty() {
+            return Ok(());
         }
-        if let Some(p) = progress.as_mut() {
-            p(summary);
+        let items = std::mem::take(&mut self.items);
+        let ready: Vec<&Prepared<'static>> = items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Ready(_, p) => Some(p),
+                Item::Bad(..) => None,
+            })
+            .collect();
+        let ids: Vec<&str> = ready.iter().map(|p| p.id.as_ref()).collect();
+        let mut decided: Vec<Result<Decision, String>> = Vec::with_capacity(ready.len());
+        let (plan, moment, on_bad) = (self.plan, self.moment, self.on_bad);
+        // Leases run from each chunk's decision, not from the run's start.
+        self.now = Timestamp::now().as_second();
+        let chunk = Chunk {
+            send: &self.ledger.send,
+            recipients: &ids,
+            counted: &self.cap_reads.0,
+            window: self.cap_reads.1,
+            channels: &plan.channels,
+            mode: self.ledger.mode,
+            now: self.now,
+        };
+        let written = self
+            .ledger
+            .backend
+            .decide_chunk(&chunk, &mut |history| {
+                decided.clear();
+                let mut allowed = Vec::new();
+                for (i, p) in ready.iter().enumerate() {
+                    let d = plan.decide_with_reasons(p, moment, history);
+                    let failed = d.is_err();
+                    if matches!(d, Ok(Decision::Allow)) {
+                        allowed.push(i);
+                    }
+                    decided.push(d);
+                    // The run stops at this record: nothing after it is
+                    // reserved.
+                    if failed && on_bad == OnBadRecord::Fail {
+                        break;
+                    }
+                }
+                allowed
+            })
+            .map_err(RunError::Ledger)?;
+        self.ledger.written.written += written.written;
+        self.ledger.written.already += written.already;
+        let mut decided = decided.into_iter();
+        for item in items {
+            match item {
+                Item::Ready(..) => match decided.next() {
+                    Some(d) => emit(item, Some(d))?,
+                    // Not decided: the run stopped before it.
+                    None => break,
+                },
+                Item::Bad(..) => emit(item, None)?,
+            }
         }
         Ok(())
-    };
+    }
+}
+
+/// Writes one decided (or bad) record of a chunk.
+fn emit(
+    sink: &mut dyn Sink,
+    summary: &mut Summary,
+    on_bad: OnBadRecord,
+    item: Item,
+    decided: Option<Result<Decision, String>>,
+    on_allow: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<(), RunError> {
+    summary.read += 1;
+    match (item, decided) {
+        (Item::Ready(line, p), Some(Ok(decision))) => {
+            if decision == Decision::Allow {
+                summary.allowed += 1;
+                on_allow(&p.id)?;
+            } else {
+                summary.suppressed += 1;
+            }
+            sink.decision(line, &p.id, &decision)?;
+        }
+        (Item::Ready(line, p), Some(Err(error))) => {
+            bad(sink, summary, on_bad, line, Some(&p.id), error)?
+        }
+        // Never built: a record not decided is not emitted.
+        (Item::Ready(line, p), None) => bad(
+            sink,
+            summary,
+            on_bad,
+            line,
+            Some(&p.id),
+            "not decided".into(),
+        )?,
+        (Item::Bad(line, id, error), _) => bad(sink, summary, on_bad, line, id.as_deref(), error)?,
+    }
+    Ok(())
+}
+
+/// What [`read_records`] calls with each record: its line, and the record
+/// prepared or why it is bad.
+type RecordHandler<'h> =
+    dyn FnMut(u64, Result<Prepared<'_>, BadRecord<'_>>) -> Result<(), RunError> + 'h;
+
+/// Reads every record of `input`, prepared for `plan`, into `handle`.
+fn read_records(
+    plan: &GatePlan<'_>,
+    input: impl BufRead,
+    format: InputFormat,
+    handle: &mut RecordHandler<'_>,
+) -> Result<(), RunError> {
     match format {
         InputFormat::JsonLines => {
             let mut input = input;
@@ -261,7 +492,7 @@ pub fn run(
                     Ok(text) => plan.prepare_json(text.trim()),
                     Err(_) => Err(BadRecord::unread("the line is not valid UTF-8".into())),
                 };
-                handle(line, prepared, &mut summary)?;
+                handle(line, prepared)?;
             }
         }
         InputFormat::Csv => {
@@ -292,19 +523,21 @@ pub fn run(
                                     error,
                                 })
                             });
-                        handle(line, prepared, &mut summary)?
+                        handle(line, prepared)?
                     }
                     Err(e) => {
                         if let csv::ErrorKind::Io(_) = e.kind() {
-                            return Err(StreamError::Io(std::io::Error::other(e.to_string())));
+                            return Err(
+                                StreamError::Io(std::io::Error::other(e.to_string())).into()
+                            );
                         }
-                        handle(line, Err(BadRecord::unread(e.to_string())), &mut summary)?;
+                        handle(line, Err(BadRecord::unread(e.to_string())))?;
                     }
                 }
             }
         }
     }
-    Ok(summary)
+    Ok(())
 }
 
 fn bad(

@@ -6,8 +6,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use super::backend::{self, Backend, Location};
 use super::rows::{self, time_text, RowFormat, RowWriter};
-use super::{longest_cap_window, Ledger, LedgerError};
+use super::{longest_cap_window, LedgerError, SendSlot};
 use crate::compile::Policy;
 use crate::syntax::ast::{Duration, TimeUnit};
 
@@ -39,6 +40,19 @@ pub enum LedgerCommand {
     Export {
         /// The format.
         format: RowFormat,
+    },
+    /// Commit (`commit: true`) or release the reservations of a send
+    /// (issue 14): of every recipient, or of the ids in `recipients`.
+    Settle {
+        /// The campaign id.
+        campaign: String,
+        /// The send slot (the `--at` of the gate run that reserved).
+        slot: Timestamp,
+        /// A file of recipient ids (one per line, or JSON Lines with `id`);
+        /// `-` for standard input; none for every reservation of the send.
+        recipients: Option<String>,
+        /// Commit, or release.
+        commit: bool,
     },
 }
 
@@ -110,19 +124,20 @@ fn execute(
                     std::fs::File::open(file).map_err(|e| format!("cannot read `{file}`: {e}"))?;
                 Box::new(std::io::BufReader::new(f))
             };
-            let ledger = Ledger::open(path).map_err(failed)?;
-            match ledger.import(rows::read(input, format)).map_err(failed)? {
+            let mut ledger = open(path, true)?;
+            let mut rows = rows::read(input, format).map(|r| r.map_err(|e| e.to_string()));
+            match ledger.import(&mut rows).map_err(failed)? {
                 Ok(done) => Ok(format!(
                     "ledger: imported {} into {} ({} already there)",
                     sends(done.inserted),
-                    path.display(),
+                    Location::parse(path).display(),
                     done.already
                 )),
                 Err(row) => Err(format!("{file}: {row}; nothing was imported")),
             }
         }
         LedgerCommand::History { recipient, format } => {
-            let ledger = existing(path)?;
+            let mut ledger = existing(path)?;
             let found = ledger.sends_to(recipient).map_err(failed)?;
             let written = match format {
                 Some(format) => {
@@ -138,7 +153,10 @@ fn execute(
             };
             written.map_err(write_error)?;
             Ok(if found.is_empty() {
-                format!("ledger: no sends to `{recipient}` in {}", path.display())
+                format!(
+                    "ledger: no sends to `{recipient}` in {}",
+                    Location::parse(path).display()
+                )
             } else {
                 String::new()
             })
@@ -160,30 +178,71 @@ fn execute(
             };
             let now = at.unwrap_or_else(Timestamp::now).as_second();
             let before = now.saturating_sub(window);
-            let ledger = existing(path)?;
-            let pruned = ledger.prune(before).map_err(failed)?;
+            let mut ledger = existing(path)?;
+            let (pruned, leases) = ledger.prune(before, now).map_err(failed)?;
             Ok(format!(
-                "ledger: pruned {} {why}, made before {}",
+                "ledger: pruned {} {why}, made before {}, and {leases} expired reservation{}",
                 sends(pruned),
-                time_text(before)
+                time_text(before),
+                if leases == 1 { "" } else { "s" }
             ))
         }
         LedgerCommand::Export { format } => {
-            let ledger = existing(path)?;
+            let mut ledger = existing(path)?;
             let mut out = RowWriter::new(&mut *stdout, *format).map_err(write_error)?;
             ledger
-                .for_each(|send| out.write(&send))
+                .for_each(&mut |send| out.write(&send).map_err(|e| e.to_string()))
                 .map_err(failed)?
-                .map_err(write_error)?;
+                .map_err(|e| format!("cannot write: {e}"))?;
             out.finish().map_err(write_error)?;
             Ok(String::new())
+        }
+        LedgerCommand::Settle {
+            campaign,
+            slot,
+            recipients,
+            commit,
+        } => {
+            let ids = match recipients {
+                None => None,
+                Some(file) => Some(read_ids(file, stdin)?),
+            };
+            let mut ledger = existing(path)?;
+            let send = SendSlot {
+                campaign: campaign.clone(),
+                slot: slot.as_second(),
+            };
+            let now = Timestamp::now().as_second();
+            let (n, expired) = ledger
+                .settle(&send, ids.as_deref(), *commit, now)
+                .map_err(failed)?;
+            let mut note = if *commit {
+                format!(
+                    "ledger: committed {n} reserved send{} of `{campaign}` at {}",
+                    if n == 1 { "" } else { "s" },
+                    time_text(send.slot)
+                )
+            } else {
+                format!(
+                    "ledger: released {n} reservation{} of `{campaign}` at {}",
+                    if n == 1 { "" } else { "s" },
+                    time_text(send.slot)
+                )
+            };
+            if expired > 0 {
+                note.push_str(&format!(
+                    "\nwarning: {expired} of them had an expired lease: other deciders may have \
+                     used their place under a cap since (commit sends before the lease ends)"
+                ));
+            }
+            Ok(note)
         }
     }
 }
 
-/// The ledger at `path`, which must exist: reading commands create nothing.
-fn existing(path: &Path) -> Result<Ledger, String> {
-    match Ledger::open_existing(path) {
+/// The ledger at `path` (a file or a URL), created if `create`.
+fn open(path: &Path, create: bool) -> Result<Box<dyn Backend>, String> {
+    match backend::open(&Location::parse(path), create) {
         Ok(Some(ledger)) => Ok(ledger),
         Ok(None) => Err(format!(
             "no ledger at `{}` (record sends with `scruple gate --record`, or `scruple ledger import`)",
@@ -193,9 +252,45 @@ fn existing(path: &Path) -> Result<Ledger, String> {
     }
 }
 
-/// The message for a ledger error, naming the ledger.
+/// The ledger at `path`, which must exist: reading commands create nothing.
+fn existing(path: &Path) -> Result<Box<dyn Backend>, String> {
+    open(path, false)
+}
+
+/// Recipient ids, one per line: a bare id, or a JSON object with `id` (the
+/// `--allowed` output of `scruple gate`).
+fn read_ids(file: &str, stdin: &mut dyn BufRead) -> Result<Vec<String>, String> {
+    let input: Box<dyn BufRead + '_> = if file == "-" {
+        Box::new(stdin)
+    } else {
+        let f = std::fs::File::open(file).map_err(|e| format!("cannot read `{file}`: {e}"))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let mut ids = Vec::new();
+    for (n, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("cannot read `{file}`: {e}"))?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('{') {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .map_err(|e| format!("{file}:{}: not JSON: {e}", n + 1))?;
+            match value.get("id").and_then(|v| v.as_str()) {
+                Some(id) => ids.push(id.to_string()),
+                None => return Err(format!("{file}:{}: no string `id`", n + 1)),
+            }
+        } else {
+            ids.push(line.to_string());
+        }
+    }
+    Ok(ids)
+}
+
+/// The message for a ledger error, naming the ledger (a URL without its
+/// password).
 pub fn ledger_error(path: &Path, e: &LedgerError) -> String {
-    format!("ledger `{}`: {e}", path.display())
+    format!("ledger `{}`: {e}", Location::parse(path).display())
 }
 
 fn write_error(e: std::io::Error) -> String {
@@ -251,6 +346,24 @@ fn seconds_text(seconds: i64) -> String {
     format!("{seconds} seconds")
 }
 
+/// Parses a reservation lease (`15 minutes`, `2h`, or seconds: `90s`,
+/// `30 seconds`); in seconds, at least 1.
+pub fn parse_lease(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (amount, unit) = t.split_at(digits);
+    let seconds = match unit.trim() {
+        "s" | "sec" | "secs" | "second" | "seconds" => amount.parse::<i64>().ok(),
+        _ => parse_duration(t)
+            .ok()
+            .map(|d| crate::gate::window_seconds(&d)),
+    };
+    match seconds {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err("expected a lease such as `15 minutes`, `2h` or `90s`".into()),
+    }
+}
+
 /// Parses a duration such as `30 days`, `12w`, `6 months` or `90d` (units:
 /// minutes `min`, hours `h`, days `d`, weeks `w`, months `mo`, years `y`;
 /// months count 30 days and years 365, as in cap windows).
@@ -297,6 +410,15 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("7 fortnights").is_err());
         assert!(parse_duration("days").is_err());
+    }
+
+    #[test]
+    fn leases_parse_seconds_and_durations() {
+        assert_eq!(parse_lease("15 minutes"), Ok(900));
+        assert_eq!(parse_lease("90s"), Ok(90));
+        assert_eq!(parse_lease("2 seconds"), Ok(2));
+        assert!(parse_lease("0s").is_err());
+        assert!(parse_lease("soon").is_err());
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! numbered steps applied in order, in one transaction; a ledger written by a
 //! newer scruple is refused rather than guessed at.
 
+pub mod backend;
 pub mod command;
+pub mod postgres;
 pub mod rows;
 
 use std::cell::RefCell;
@@ -57,6 +59,13 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (campaign, slot, recipient, channel)
     ) WITHOUT ROWID;
     CREATE INDEX sends_by_recipient ON sends (recipient, channel, sent_at);",
+    // 2: reservations (issue 14). A row with `lease_until` is a send decided
+    // but not yet made: it counts against caps until the lease ends (Unix
+    // seconds); NULL is a committed send. The lookup index carries the lease
+    // so it stays covering.
+    "ALTER TABLE sends ADD COLUMN lease_until INTEGER;
+    DROP INDEX sends_by_recipient;
+    CREATE INDEX sends_by_recipient ON sends (recipient, channel, sent_at, lease_until);",
 ];
 
 /// The schema version this binary writes: the number of [`MIGRATIONS`].
@@ -68,6 +77,13 @@ pub enum LedgerError {
     /// SQLite reported an error (locked too long, not a database, disk full…).
     #[error("{0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error, or could not be reached.
+    #[error("{}", postgres::describe(.0))]
+    Postgres(#[from] ::postgres::Error),
+    /// The database could not be reached or stopped answering, after
+    /// bounded retries: nothing was allowed without a reservation.
+    #[error("{0}")]
+    Unavailable(String),
     /// The ledger's directory could not be created.
     #[error("cannot create the directory `{}`: {source}", path.display())]
     CreateDir {
@@ -180,36 +196,8 @@ impl Ledger {
         Ok(LedgerHistory {
             between: RefCell::new(between),
             send: send.clone(),
+            now: jiff::Timestamp::now().as_second(),
             error: RefCell::new(None),
-        })
-    }
-
-    /// Starts a recording run: takes the ledger's write lock (waiting for
-    /// another run to finish, see [`begin_immediate`]) and stages the allowed
-    /// recipients; nothing reaches the ledger until [`Batch::commit`].
-    ///
-    /// The lock is held from before the first cap lookup of the run (made
-    /// through [`Ledger::history`] on the same connection) to the commit, so
-    /// the check and the record are one atomic step: two recording runs on
-    /// one ledger are serialised, and the later one counts every send the
-    /// earlier one recorded. Reading runs (no `--record`) take no lock and
-    /// are not held up.
-    pub fn batch(&self) -> Result<Batch<'_>, LedgerError> {
-        self.conn.execute_batch(
-            "CREATE TEMP TABLE IF NOT EXISTS pending (recipient TEXT NOT NULL);
-             DELETE FROM temp.pending;",
-        )?;
-        // One write transaction for the run, taken up front: a deferred one
-        // would read a snapshot that a concurrent run's commit makes stale,
-        // and both runs could allow a recipient up to the cap (issue 14).
-        let staging = begin_immediate(&self.conn)?;
-        let insert = self
-            .conn
-            .prepare("INSERT INTO temp.pending (recipient) VALUES (?1)")?;
-        Ok(Batch {
-            insert,
-            staging,
-            staged: 0,
         })
     }
 
@@ -223,8 +211,11 @@ impl Ledger {
         let mut recorded = Recorded::default();
         {
             let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO sends (campaign, slot, recipient, channel, sent_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO sends (campaign, slot, recipient, channel, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (campaign, slot, recipient, channel)
+                 DO UPDATE SET lease_until = NULL, sent_at = excluded.sent_at
+                 WHERE sends.lease_until IS NOT NULL",
             )?;
             for send in sends {
                 let send = match send {
@@ -254,7 +245,8 @@ impl Ledger {
     pub fn sends_to(&self, recipient: &str) -> Result<Vec<Send>, LedgerError> {
         let mut stmt = self.conn.prepare(
             "SELECT campaign, slot, recipient, channel, sent_at FROM sends
-             WHERE recipient = ?1 ORDER BY sent_at DESC, campaign, channel",
+             WHERE recipient = ?1 AND lease_until IS NULL
+             ORDER BY sent_at DESC, campaign, channel",
         )?;
         let rows = stmt.query_map([recipient], send_of_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -268,6 +260,7 @@ impl Ledger {
     ) -> Result<Result<(), E>, LedgerError> {
         let mut stmt = self.conn.prepare(
             "SELECT campaign, slot, recipient, channel, sent_at FROM sends
+             WHERE lease_until IS NULL
              ORDER BY campaign, slot, recipient, channel",
         )?;
         let mut rows = stmt.query([])?;
@@ -282,9 +275,10 @@ impl Ledger {
     /// Deletes the sends made before `before` (seconds since the Unix
     /// epoch); returns how many.
     pub fn prune(&self, before: i64) -> Result<u64, LedgerError> {
-        let n = self
-            .conn
-            .execute("DELETE FROM sends WHERE sent_at < ?1", [before])?;
+        let n = self.conn.execute(
+            "DELETE FROM sends WHERE sent_at < ?1 AND lease_until IS NULL",
+            [before],
+        )?;
         Ok(n as u64)
     }
 }
@@ -380,6 +374,7 @@ fn user_version(conn: &Connection) -> Result<i64, LedgerError> {
 const SENDS_BETWEEN: &str = "SELECT sent_at FROM sends
      WHERE recipient = ?1 AND channel = ?2 AND sent_at > ?3 AND sent_at < ?4
        AND NOT (campaign = ?5 AND slot = ?6)
+       AND (lease_until IS NULL OR lease_until > ?7)
      ORDER BY sent_at";
 
 /// Frequency-cap history read from the ledger, leaving out the send being
@@ -388,6 +383,7 @@ const SENDS_BETWEEN: &str = "SELECT sent_at FROM sends
 pub struct LedgerHistory<'l> {
     between: RefCell<Statement<'l>>,
     send: SendSlot,
+    now: i64,
     error: RefCell<Option<String>>,
 }
 
@@ -416,7 +412,8 @@ impl History for LedgerHistory<'_> {
                     after,
                     before,
                     self.send.campaign,
-                    self.send.slot
+                    self.send.slot,
+                    self.now
                 ];
                 stmt.query_map(args, |row| row.get::<_, i64>(0))
                     .and_then(|rows| {
@@ -435,65 +432,163 @@ impl History for LedgerHistory<'_> {
     }
 }
 
-/// The allowed recipients of a run, staged on the ledger's connection and
-/// written by [`Batch::commit`]. Dropping a batch records nothing.
-pub struct Batch<'l> {
-    // Declared before `staging` so the statement is finalized first.
-    insert: Statement<'l>,
-    staging: Transaction<'l>,
-    staged: u64,
-}
+/// Upsert of one allowed send: a new row, or a reservation renewed
+/// (`?6` a lease) or committed (`?6` NULL); a committed row is left as it is
+/// (no change counted).
+const WRITE_SEND: &str =
+    "INSERT INTO sends (campaign, slot, recipient, channel, sent_at, lease_until)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
+       SET lease_until = CASE WHEN excluded.lease_until IS NULL THEN NULL
+                              ELSE max(sends.lease_until, excluded.lease_until) END
+     WHERE sends.lease_until IS NOT NULL";
 
-impl Batch<'_> {
-    /// Stages one allowed recipient.
-    pub fn add(&mut self, recipient: &str) -> Result<(), LedgerError> {
-        self.insert.execute([recipient])?;
-        self.staged += 1;
-        Ok(())
-    }
-
-    /// Recipients staged so far.
-    pub fn staged(&self) -> u64 {
-        self.staged
-    }
-
-    /// Records every staged recipient on each of `channels` as sent at
-    /// `sent_at` for `send`, in one write transaction. Sends already in the
-    /// ledger (a re-run of the same send) are left as they are.
-    pub fn commit(
-        self,
-        send: &SendSlot,
-        channels: &[String],
-        sent_at: i64,
-    ) -> Result<Recorded, LedgerError> {
-        let Batch {
-            insert,
-            staging,
-            staged,
-        } = self;
-        // The lock taken by `batch` is still held: the rows land in the
-        // transaction whose snapshot the decisions were made on.
-        drop(insert);
-        let tx = staging;
-        let mut inserted = 0u64;
-        {
-            // In recipient order, so the key and index inserts are local.
-            let mut copy = tx.prepare(
-                "INSERT OR IGNORE INTO main.sends (campaign, slot, recipient, channel, sent_at)
-                 SELECT ?1, ?2, recipient, ?3, ?4 FROM temp.pending ORDER BY recipient",
-            )?;
-            for channel in channels {
-                inserted +=
-                    copy.execute(params![send.campaign, send.slot, channel, sent_at])? as u64;
+impl backend::Backend for Ledger {
+    /// One `BEGIN IMMEDIATE` transaction per chunk: the write lock is the
+    /// lock of every recipient (SQLite has one writer), held while the
+    /// chunk's history is read, decided and written, then released.
+    fn decide_chunk(
+        &mut self,
+        chunk: &backend::Chunk<'_>,
+        decide: &mut dyn FnMut(&dyn History) -> Vec<usize>,
+    ) -> Result<backend::Written, LedgerError> {
+        let tx = if chunk.mode == backend::Mode::Read {
+            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred)?
+        } else {
+            begin_immediate(&self.conn)?
+        };
+        let mut history = backend::Prefetched::new(chunk.counted);
+        if chunk.window > 0 {
+            let mut between = tx.prepare(SENDS_BETWEEN)?;
+            let after = chunk.send.slot.saturating_sub(chunk.window);
+            let before = chunk.send.slot.saturating_add(chunk.window);
+            for recipient in backend::distinct_sorted(chunk.recipients) {
+                for channel in chunk.counted {
+                    let args = params![
+                        recipient,
+                        channel,
+                        after,
+                        before,
+                        chunk.send.campaign,
+                        chunk.send.slot,
+                        chunk.now
+                    ];
+                    let mut rows = between.query(args)?;
+                    while let Some(row) = rows.next()? {
+                        history.push(recipient, channel, row.get(0)?);
+                    }
+                }
             }
         }
-        tx.execute("DELETE FROM temp.pending", [])?;
+        history.finish();
+        let allowed = decide(&history);
+        let lease = match chunk.mode {
+            backend::Mode::Record => None,
+            backend::Mode::Reserve { lease_seconds } => {
+                Some(chunk.now.saturating_add(lease_seconds))
+            }
+            backend::Mode::Read => return Ok(backend::Written::default()),
+        };
+        let mut written = backend::Written::default();
+        {
+            let mut write = tx.prepare(WRITE_SEND)?;
+            for &i in &allowed {
+                let Some(recipient) = chunk.recipients.get(i) else {
+                    continue;
+                };
+                for channel in chunk.channels {
+                    let n = write.execute(params![
+                        chunk.send.campaign,
+                        chunk.send.slot,
+                        recipient,
+                        channel,
+                        chunk.send.slot,
+                        lease
+                    ])?;
+                    if n == 0 {
+                        written.already += 1;
+                    } else {
+                        written.written += 1;
+                    }
+                }
+            }
+        }
         tx.commit()?;
-        let total = staged.saturating_mul(channels.len() as u64);
-        Ok(Recorded {
-            inserted,
-            already: total.saturating_sub(inserted),
-        })
+        Ok(written)
+    }
+
+    fn import(
+        &mut self,
+        sends: &mut dyn Iterator<Item = Result<Send, String>>,
+    ) -> Result<Result<Recorded, String>, LedgerError> {
+        Ledger::import(self, sends)
+    }
+
+    fn sends_to(&mut self, recipient: &str) -> Result<Vec<Send>, LedgerError> {
+        Ledger::sends_to(self, recipient)
+    }
+
+    fn for_each(
+        &mut self,
+        each: &mut dyn FnMut(Send) -> Result<(), String>,
+    ) -> Result<Result<(), String>, LedgerError> {
+        Ledger::for_each(self, each)
+    }
+
+    fn prune(&mut self, before: i64, now: i64) -> Result<(u64, u64), LedgerError> {
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        let sends = tx.execute(
+            "DELETE FROM sends WHERE sent_at < ?1 AND lease_until IS NULL",
+            [before],
+        )?;
+        let leases = tx.execute("DELETE FROM sends WHERE lease_until <= ?1", [now])?;
+        tx.commit()?;
+        Ok((sends as u64, leases as u64))
+    }
+
+    fn settle(
+        &mut self,
+        send: &SendSlot,
+        recipients: Option<&[String]>,
+        commit: bool,
+        now: i64,
+    ) -> Result<(u64, u64), LedgerError> {
+        let tx = begin_immediate(&self.conn)?;
+        let mut expired = 0u64;
+        let mut count = 0u64;
+        {
+            let expired_sql = "SELECT count(*) FROM sends WHERE campaign = ?1 AND slot = ?2
+                 AND lease_until IS NOT NULL AND lease_until <= ?3
+                 AND (?4 IS NULL OR recipient = ?4)";
+            let change_sql = if commit {
+                "UPDATE sends SET lease_until = NULL WHERE campaign = ?1 AND slot = ?2
+                 AND lease_until IS NOT NULL AND (?3 IS NULL OR recipient = ?3)"
+            } else {
+                "DELETE FROM sends WHERE campaign = ?1 AND slot = ?2
+                 AND lease_until IS NOT NULL AND (?3 IS NULL OR recipient = ?3)"
+            };
+            let mut expired_q = tx.prepare(expired_sql)?;
+            let mut change = tx.prepare(change_sql)?;
+            let mut one = |who: Option<&str>| -> Result<(), LedgerError> {
+                if commit {
+                    let n: i64 = expired_q
+                        .query_row(params![send.campaign, send.slot, now, who], |r| r.get(0))?;
+                    expired += n as u64;
+                }
+                count += change.execute(params![send.campaign, send.slot, who])? as u64;
+                Ok(())
+            };
+            match recipients {
+                None => one(None)?,
+                Some(list) => {
+                    for r in list {
+                        one(Some(r))?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok((count, expired))
     }
 }
 
@@ -657,7 +752,7 @@ mod tests {
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {SENDS_BETWEEN}"))
             .and_then(|mut s| {
-                s.query_map(params!["r", "email", 0, 10, "c", 0], |r| r.get(3))?
+                s.query_map(params!["r", "email", 0, 10, "c", 0, 5], |r| r.get(3))?
                     .collect()
             })
             .unwrap_or_else(|e| panic!("{e}"));
@@ -671,36 +766,102 @@ mod tests {
         assert!(!plan.contains("TEMP B-TREE"), "sorted by the index: {plan}");
     }
 
+    /// Issue 14 item 1: a reservation counts against the cap for every
+    /// decider until its lease ends; committing makes it a send; re-deciding
+    /// the same slot writes nothing twice.
     #[test]
-    fn a_batch_records_once_and_only_on_commit() {
-        let ledger = ledger();
-        let slot = SendSlot {
-            campaign: "spring".into(),
-            slot: 1_000,
-        };
-        let channels = vec!["email".to_string(), "sms".to_string()];
-        {
-            let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
-            batch.add("r1").unwrap_or_else(|e| panic!("{e}"));
-            // Dropped: nothing recorded.
-        }
-        assert_eq!(ledger.sends_to("r1").map(|v| v.len()).ok(), Some(0));
-        for expected in [
-            Recorded {
-                inserted: 4,
-                already: 2,
-            },
-            Recorded {
-                inserted: 0,
-                already: 6,
-            },
-        ] {
-            let mut batch = ledger.batch().unwrap_or_else(|e| panic!("{e}"));
-            for r in ["r1", "r2", "r1"] {
-                batch.add(r).unwrap_or_else(|e| panic!("{e}"));
+    fn reservations_count_until_committed_released_or_expired() {
+        use backend::{Backend, Chunk, Mode, Written};
+        let mut ledger = ledger();
+        fn chunk(
+            send: &'static SendSlot,
+            mode: Mode,
+            now: i64,
+        ) -> impl Fn(&mut Ledger) -> (bool, Written) {
+            move |ledger: &mut Ledger| {
+                let channels = vec!["email".to_string()];
+                let ids = ["r1"];
+                let c = Chunk {
+                    send,
+                    recipients: &ids,
+                    counted: &channels,
+                    window: 1_000,
+                    channels: &channels,
+                    mode,
+                    now,
+                };
+                let mut allowed = false;
+                let w = ledger
+                    .decide_chunk(&c, &mut |h| {
+                        // cap 1 per 1,000 seconds
+                        allowed = h.busiest_window("r1", "email", send.slot, 1_000) == Ok(0);
+                        if allowed {
+                            vec![0]
+                        } else {
+                            vec![]
+                        }
+                    })
+                    .unwrap_or_else(|e| panic!("{e}"));
+                (allowed, w)
             }
-            assert_eq!(batch.commit(&slot, &channels, 1_000).ok(), Some(expected));
         }
+        static A: SendSlot = SendSlot {
+            campaign: String::new(),
+            slot: 10_000,
+        };
+        static B: SendSlot = SendSlot {
+            campaign: String::new(),
+            slot: 10_100,
+        };
+        // Leases of 400 s from each decision.
+        let lease = Mode::Reserve { lease_seconds: 400 };
+        // A reserves r1 until 500; B, deciding at the same time, is suppressed.
+        assert!(chunk(&A, lease, 100)(&mut ledger).0);
+        assert!(!chunk(&B, lease, 100)(&mut ledger).0);
+        // Re-deciding A is idempotent: allowed again, nothing new counted
+        // (its lease renewed to 600).
+        assert!(chunk(&A, lease, 200)(&mut ledger).0);
+        // Once A's lease has expired, B gets the slot.
+        assert!(chunk(&B, lease, 600)(&mut ledger).0);
+        // B records: its reservation becomes a committed send.
+        let (allowed, w) = chunk(&B, Mode::Record, 600)(&mut ledger);
+        assert!(allowed);
+        assert_eq!(
+            w,
+            Written {
+                written: 1,
+                already: 0
+            }
+        );
+        let (_, w) = chunk(&B, Mode::Record, 600)(&mut ledger);
+        assert_eq!(
+            w,
+            Written {
+                written: 0,
+                already: 1
+            }
+        );
+        assert_eq!(ledger.sends_to("r1").map(|v| v.len()).ok(), Some(1));
+        // A's expired reservation is pruned; B's send is kept.
+        assert_eq!(Backend::prune(&mut ledger, 0, 600).ok(), Some((0, 1)));
+        // An explicit release frees a reservation at once.
+        static C: SendSlot = SendSlot {
+            campaign: String::new(),
+            slot: 50_000,
+        };
+        static D: SendSlot = SendSlot {
+            campaign: String::new(),
+            slot: 50_001,
+        };
+        assert!(chunk(&C, lease, 100)(&mut ledger).0);
+        assert!(!chunk(&D, lease, 100)(&mut ledger).0);
+        assert_eq!(ledger.settle(&C, None, false, 100).ok(), Some((1, 0)));
+        assert!(chunk(&D, lease, 100)(&mut ledger).0);
+        // Committing a reservation by recipient.
+        assert_eq!(
+            ledger.settle(&D, Some(&["r1".to_string()]), true, 100).ok(),
+            Some((1, 0))
+        );
         assert_eq!(ledger.sends_to("r1").map(|v| v.len()).ok(), Some(2));
     }
 

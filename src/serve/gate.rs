@@ -21,9 +21,13 @@ use super::routes::{
 };
 use super::state::{AppState, Served};
 use crate::eval::Options;
-use crate::gate::stream::{self, InputFormat, JsonLinesSink, OnBadRecord, RunOptions, Sink};
+use crate::gate::stream::{
+    self, InputFormat, JsonLinesSink, LedgerRun, OnBadRecord, RunError, RunOptions, Sink,
+};
 use crate::gate::{Decision, GatePlan, NoHistory};
-use crate::ledger::{Ledger, SendSlot};
+use crate::ledger::backend::{self, Backend, Location, Mode, Written};
+use crate::ledger::postgres::PgLedger;
+use crate::ledger::SendSlot;
 use crate::source::{Source, SourceFile};
 
 /// Version tag of the `POST /v1/gate` response.
@@ -44,6 +48,12 @@ struct GateRequest {
     /// Record the allowed sends in the ledger.
     #[serde(default)]
     record: bool,
+    /// Without `record`: reserve the allowed sends (the default), or only
+    /// read the ledger (`false`, a preview).
+    #[serde(default = "yes")]
+    reserve: bool,
+    /// How long a reservation counts unless committed or released.
+    lease_seconds: Option<i64>,
     /// What to do with a record that cannot be read.
     #[serde(default)]
     on_bad_record: BadRecord,
@@ -64,7 +74,28 @@ struct GateHead<'a> {
     policy: PolicyRef<'a>,
     at: String,
     recorded: Option<RecordedOut>,
+    /// Reservations taken (a request without `"record": true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserved: Option<RecordedOut>,
     summary: stream::Summary,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// 503 when the ledger cannot be reached (after bounded retries: nothing
+/// was allowed without a reservation), 500 for any other ledger error.
+fn ledger_api_error(path: &Path, e: &crate::ledger::LedgerError) -> ApiError {
+    let status = match e {
+        crate::ledger::LedgerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    ApiError::new(
+        status,
+        "ledger",
+        crate::ledger::command::ledger_error(path, e),
+    )
 }
 
 /// Sends written to the ledger by a gate request with `"record": true`.
@@ -126,55 +157,62 @@ fn decide_batch(
         .map_err(|report| violates_policy(*report, &served.policy))?;
     let input = json_lines(request.recipients)?;
 
-    // The ledger, opened for this request: read when it exists, created to
-    // record. Another connection per request lets gate requests (and the
-    // CLI) use it at once. A recording request holds the ledger's write
-    // lock from its first cap lookup to its commit (`Ledger::batch`), so
-    // concurrent recording requests are serialised and keep the caps;
-    // reading requests take no lock.
+    // The ledger, for this request: an SQLite file opened per request (one
+    // connection each, so requests and the CLI use it at once), or a
+    // connection from the PostgreSQL pool. Recipients are decided in chunks,
+    // each one transaction that locks its recipients, reads their history
+    // and reserves (or, with `"record": true`, records) the allowed sends:
+    // concurrent requests, processes and machines never exceed a cap.
     let ledger_path = &state.settings.ledger;
-    let ledger_failed = |e: crate::ledger::LedgerError| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ledger",
-            crate::ledger::command::ledger_error(ledger_path, &e),
-        )
-    };
-    let ledger = if request.record {
-        Some(Ledger::open(ledger_path).map_err(ledger_failed)?)
-    } else {
-        Ledger::open_existing(ledger_path).map_err(ledger_failed)?
+    let ledger_failed = |e: crate::ledger::LedgerError| ledger_api_error(ledger_path, &e);
+    let deciding = request.record || request.reserve;
+    let mut backend: Option<Box<dyn Backend>> = match &state.settings.pool {
+        Some(pool) => {
+            let url = ledger_path.to_string_lossy();
+            // The schema is brought up to date by the first request only.
+            let first = !pool.migrated.load(std::sync::atomic::Ordering::Acquire);
+            let ledger = PgLedger::pooled(&pool.pool, &url, first).map_err(ledger_failed)?;
+            pool.migrated
+                .store(true, std::sync::atomic::Ordering::Release);
+            Some(Box::new(ledger))
+        }
+        None => backend::open(&Location::parse(ledger_path), deciding).map_err(ledger_failed)?,
     };
     let slot = SendSlot {
         campaign: plan.campaign_id.clone(),
         slot: at.as_second(),
     };
-    let history = match &ledger {
-        Some(l) => Some(l.history(&slot).map_err(ledger_failed)?),
-        None => None,
-    };
-    let mut batch = match (&ledger, request.record) {
-        (Some(l), true) => Some(l.batch().map_err(ledger_failed)?),
-        _ => None,
-    };
-    let mut on_allow = |id: &str| -> std::io::Result<()> {
-        if let Some(batch) = batch.as_mut() {
-            batch.add(id).map_err(std::io::Error::other)?;
+    let mode = if request.record {
+        Mode::Record
+    } else if request.reserve {
+        Mode::Reserve {
+            // At least a second: a lease that has already ended would
+            // reserve nothing.
+            lease_seconds: request
+                .lease_seconds
+                .unwrap_or(crate::ledger::backend::DEFAULT_LEASE_SECONDS)
+                .max(1),
         }
-        Ok(())
+    } else {
+        Mode::Read
     };
+    let mut written = Written::default();
+    let mut on_allow = |_: &str| -> std::io::Result<()> { Ok(()) };
     let mut sink = Collect::new(state.decision_log.is_some());
     let options = RunOptions {
         at,
-        history: match &history {
-            Some(h) => h,
-            None => &NoHistory,
-        },
+        history: &NoHistory,
         on_bad: match request.on_bad_record {
             BadRecord::Suppress => OnBadRecord::Suppress,
             BadRecord::Fail => OnBadRecord::Fail,
         },
         progress: None,
+        ledger: backend.as_deref_mut().map(|backend| LedgerRun {
+            backend,
+            send: slot.clone(),
+            mode,
+            written: &mut written,
+        }),
     };
     let summary = stream::run(
         &plan,
@@ -185,22 +223,14 @@ fn decide_batch(
         &mut on_allow,
     )
     .map_err(|e| match e {
-        stream::StreamError::BadRecord { line, error } => ApiError::new(
+        RunError::Stream(stream::StreamError::BadRecord { line, error }) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_record",
             format!("recipient {line}: {error} (\"on_bad_record\": \"fail\")"),
         ),
+        RunError::Ledger(e) => ledger_failed(e),
         other => ApiError::internal(format!("cannot decide the batch: {other}")),
     })?;
-    // Records whose history could not be read were suppressed as bad; the
-    // batch as a whole cannot be trusted.
-    if let Some(error) = history.as_ref().and_then(|h| h.error()) {
-        return Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "ledger",
-            format!("ledger `{}`: {error}", ledger_path.display()),
-        ));
-    }
 
     // Nothing is logged or recorded for a request the client has given up on.
     if Instant::now() >= deadline {
@@ -210,18 +240,14 @@ fn decide_batch(
     if let Some(log) = &state.decision_log {
         log_decisions(log, &sink.log, &at_text, &plan.campaign_id, &served.hash)?;
     }
-    drop(history);
-    let recorded = match batch {
-        Some(batch) => {
-            let r = batch
-                .commit(&slot, &plan.channels, slot.slot)
-                .map_err(ledger_failed)?;
-            Some(RecordedOut {
-                inserted: r.inserted,
-                already: r.already,
-            })
-        }
-        None => None,
+    let written_out = RecordedOut {
+        inserted: written.written,
+        already: written.already,
+    };
+    let (recorded, reserved) = match mode {
+        Mode::Record => (Some(written_out), None),
+        Mode::Reserve { .. } => (None, Some(written_out)),
+        Mode::Read => (None, None),
     };
     state.metrics.gate(&sink.counts);
 
@@ -231,6 +257,7 @@ fn decide_batch(
         policy: PolicyRef { hash: &served.hash },
         at: at_text,
         recorded,
+        reserved,
         summary,
     };
     gate_body(&head, &sink.lines.allowed)

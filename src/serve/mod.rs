@@ -98,6 +98,10 @@ impl ServeOptions {
     }
 }
 
+/// Connections to a PostgreSQL ledger kept open by `scruple serve`: one per
+/// concurrent gate request, up to this many (others wait for one).
+pub const POOL_SIZE: u32 = 16;
+
 /// Flags of `scruple serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -126,9 +130,11 @@ pub struct ServeArgs {
     /// Directory of campaign files that POST /v1/gate may name by relative path.
     #[arg(long, value_name = "DIR")]
     pub campaigns: Option<PathBuf>,
-    /// The send ledger: frequency caps read it; `"record": true` writes to it.
-    #[arg(long, value_name = "FILE", default_value = crate::ledger::DEFAULT_PATH)]
-    pub ledger: PathBuf,
+    /// The send ledger, an SQLite file or a `postgres://` URL (default:
+    /// `[ledger] url` of scruple.toml, else .scruple/ledger.db): a gate
+    /// request reserves its allowed sends in it; `"record": true` records them.
+    #[arg(long, value_name = "PATH|URL", env = "SCRUPLE_LEDGER_URL")]
+    pub ledger: Option<PathBuf>,
     /// Policy file or directory (repeatable; default: scruple.toml, else
     /// ./policies if present, else the built-in packs). Reloaded on SIGHUP
     /// and when a file changes.
@@ -154,7 +160,11 @@ pub fn command(args: &ServeArgs, config: Option<&Config>) -> u8 {
     options.max_body = args.max_body;
     options.timeout = Duration::from_secs(args.timeout);
     options.campaigns = args.campaigns.clone();
-    options.ledger = args.ledger.clone();
+    options.ledger = args
+        .ledger
+        .clone()
+        .or_else(|| config.and_then(|c| c.ledger.clone()))
+        .unwrap_or_else(|| PathBuf::from(crate::ledger::DEFAULT_PATH));
     serve(options)
 }
 
@@ -257,6 +267,20 @@ fn start(options: ServeOptions) -> Result<u8, String> {
         timeout: options.timeout,
         campaigns,
         ledger: options.ledger.clone(),
+        pool: match crate::ledger::backend::Location::parse(&options.ledger) {
+            crate::ledger::backend::Location::Postgres(url) => {
+                match crate::ledger::postgres::pool(&url, POOL_SIZE) {
+                    Ok(pool) => Some(state::LedgerPool {
+                        pool,
+                        migrated: false.into(),
+                    }),
+                    Err(e) => {
+                        return Err(crate::ledger::command::ledger_error(&options.ledger, &e))
+                    }
+                }
+            }
+            crate::ledger::backend::Location::Sqlite(_) => None,
+        },
     };
     let state = Arc::new(state::AppState::new(
         served,
@@ -370,6 +394,7 @@ pub fn app(policy: crate::compile::Policy, max_body: usize) -> axum::Router {
         timeout: Duration::from_secs(10),
         campaigns: None,
         ledger: PathBuf::from("/nonexistent/scruple-fuzz/ledger.db"),
+        pool: None,
     };
     routes::router(Arc::new(state::AppState::new(served, spec, settings, None)))
 }

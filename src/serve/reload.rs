@@ -267,6 +267,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             campaigns: None,
             ledger: PathBuf::from(":memory:"),
+            pool: None,
         };
         Arc::new(AppState::new(served, spec, settings, None))
     }

@@ -114,8 +114,25 @@ pub struct Settings {
     pub timeout: Duration,
     /// Directory that campaign references are resolved in (canonical).
     pub campaigns: Option<PathBuf>,
-    /// The send ledger (opened per gate request; see `crate::ledger`).
+    /// The send ledger (an SQLite file opened per gate request, or a
+    /// `postgres://` URL; see `crate::ledger`).
     pub ledger: PathBuf,
+    /// Connections to a PostgreSQL ledger.
+    pub pool: Option<LedgerPool>,
+}
+
+/// A pool of PostgreSQL ledger connections.
+pub struct LedgerPool {
+    /// The connections.
+    pub pool: crate::ledger::postgres::Pool,
+    /// Whether the schema was brought up to date.
+    pub migrated: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for LedgerPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerPool")
+    }
 }
 
 /// State shared by every request.
