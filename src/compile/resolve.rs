@@ -18,7 +18,7 @@ use crate::syntax::ast::{
     self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
 };
 use crate::taxonomy::categories::ALIASES;
-use crate::taxonomy::{law_view, CategoryId, Law, CATEGORIES};
+use crate::taxonomy::{classify, law_view, CategoryId, Kind, Law, CATEGORIES};
 
 /// Channels a campaign can use; `on …` in a cap must name these.
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
@@ -76,6 +76,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         skipped_rules,
         suggested: BTreeSet::new(),
         incomplete,
+        targeting_checked: BTreeSet::new(),
     };
     r.declare();
     r.link();
@@ -174,6 +175,8 @@ struct Resolver<'a> {
     suggested: BTreeSet<(String, String)>,
     /// Some input could not be read or parsed.
     incomplete: bool,
+    /// Targeting-set members already checked, by (file, offset).
+    targeting_checked: BTreeSet<(usize, usize)>,
 }
 
 impl Resolver<'_> {
@@ -434,8 +437,11 @@ impl Resolver<'_> {
             match &decl.constraint {
                 Constraint::ForbidTargeting {
                     attributes: set, ..
+                } => {
+                    self.link_set_expr(from, set, fi);
+                    self.check_targeting_names(set, fi, &mut BTreeSet::new());
                 }
-                | Constraint::ForbidFields { fields: set, .. } => self.link_set_expr(from, set, fi),
+                Constraint::ForbidFields { fields: set, .. } => self.link_set_expr(from, set, fi),
                 Constraint::AllowOnlyFields {
                     fields, purpose, ..
                 } => {
@@ -491,6 +497,97 @@ impl Resolver<'_> {
             }
             self.check_placeholders(decl, fi);
         }
+    }
+
+    /// Every name a `forbid targeting` set lists, through the named sets it
+    /// uses, must mean something: a declared attribute, a set, a taxonomy
+    /// category, or a name the taxonomy's vocabulary places (a set is named
+    /// outside brackets: `[beliefs]` is the literal name). Otherwise a
+    /// typo (`[helth]`) would forbid nothing and every campaign would pass.
+    /// Each member is reported once, where it is written.
+    fn check_targeting_names(&mut self, expr: &SetExpr, file: usize, seen: &mut BTreeSet<String>) {
+        // A file that did not parse may declare the name: its errors stand.
+        if self.incomplete {
+            return;
+        }
+        // An explicit stack: a chain of sets of any length does not recurse.
+        let mut stack: Vec<(SetExpr, usize)> = vec![(expr.clone(), file)];
+        let mut known: HashMap<String, bool> = HashMap::new();
+        while let Some((expr, file)) = stack.pop() {
+            for term in &expr.terms {
+                match term {
+                    SetTerm::Ref(name) => {
+                        if !seen.insert(name.name.clone()) {
+                            continue;
+                        }
+                        if let Some((f, decl)) = self.sets.get(&name.name) {
+                            stack.push((decl.value.clone(), *f));
+                        }
+                    }
+                    SetTerm::List(members, _) => {
+                        for m in members {
+                            if !self.targeting_checked.insert((file, m.span.start as usize)) {
+                                continue;
+                            }
+                            let meaningful = match known.get(&m.name) {
+                                Some(&k) => k,
+                                None => {
+                                    let k = self.means_something(&m.name);
+                                    known.insert(m.name.clone(), k);
+                                    k
+                                }
+                            };
+                            if meaningful {
+                                continue;
+                            }
+                            self.unknown_targeting_name(m, file);
+                        }
+                    }
+                    SetTerm::Category(_) | SetTerm::Law(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Whether a name listed in a targeting set is known (see
+    /// [`Resolver::check_targeting_names`]).
+    fn means_something(&self, name: &str) -> bool {
+        self.attributes.contains_key(name)
+            || CategoryId::parse(name).is_some()
+            || classify(name, Kind::AttributeName).category.is_some()
+    }
+
+    fn unknown_targeting_name(&mut self, name: &Ident, file: usize) {
+        let mut candidates: Vec<String> = CATEGORIES.iter().map(|c| c.id.to_string()).collect();
+        candidates.extend(ALIASES.iter().map(|(a, _)| a.to_string()));
+        candidates.extend(self.attributes.keys().cloned());
+        candidates.extend(self.sets.keys().cloned());
+        let near = did_you_mean(&name.name, candidates.iter().map(String::as_str));
+        let declare = format!(
+            "declare what it means: `attribute {} category CATEGORY`",
+            name.name
+        );
+        let help = match near {
+            _ if self.sets.contains_key(&name.name) => format!(
+                "`{0}` is a set: refer to it outside the brackets (`… + {0}`); in a list it is the literal name",
+                name.name
+            ),
+            Some(near) => format!("did you mean `{near}`? Or {declare}"),
+            None => format!(
+                "name a taxonomy category (`category health`, listed in docs/taxonomy.md), a set, or a declared attribute; or {declare}"
+            ),
+        };
+        self.diags.push(
+            Diag::error(
+                "scruple::resolve::unknown_targeting_name",
+                format!(
+                    "`{}` is not a declared attribute, a set, or a data category: this rule would forbid nothing by it",
+                    name.name
+                ),
+            )
+            .with_label(&self.files[file].source, name.span, "not known")
+            .with_help(help),
+        );
     }
 
     fn link_purpose(&mut self, from: NodeIndex, name: &Ident, file: usize) {
@@ -1243,7 +1340,7 @@ mod tests {
     #[test]
     fn set_chain_50000_deep_flattens_linearly() {
         let n = 50_000;
-        let mut text = String::from("policy \"deep\"\n");
+        let mut text = String::from("policy \"deep\"\nattribute a\nattribute x\n");
         for i in 0..n {
             text.push_str(&format!("set s{i} = s{} + [x]\n", i + 1));
         }

@@ -1173,8 +1173,8 @@ mod tests {
     const BASE: &str = r#"policy "p"
   version "1.0.0"
 
-set inner = [a]
-set outer = inner + [b]
+set inner = [religion]
+set outer = inner + [health]
 
 rule r1 {
   severity warning
@@ -1199,8 +1199,8 @@ rule r1 {
   severity   warning
   forbid targeting on outer
 }
-set outer = inner + [b]
-set inner = [a]
+set outer = inner + [health]
+set inner = [religion]
 "#;
         let d = diff(
             &policy(&[("p.scruple", BASE)]),
@@ -1211,7 +1211,10 @@ set inner = [a]
 
     #[test]
     fn set_changes_name_the_rules_using_them_through_other_sets() {
-        let changed = BASE.replace("set inner = [a]", "set inner = [a, c]");
+        let changed = BASE.replace(
+            "set inner = [religion]",
+            "set inner = [religion, ethnicity]",
+        );
         let d = diff(
             &policy(&[("p.scruple", BASE)]),
             &policy(&[("p.scruple", &changed)]),
@@ -1220,7 +1223,7 @@ set inner = [a]
         let names: Vec<&str> = d.sets.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["inner", "outer"]);
         for set in &d.sets {
-            assert_eq!(set.members.added, ["c"]);
+            assert_eq!(set.members.added, ["ethnicity"]);
             assert_eq!(set.used_by, ["r1"]);
         }
         // A set declared in the pack changed without a version bump.
