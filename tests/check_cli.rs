@@ -31,6 +31,8 @@ const AT: &str = "2026-11-23T12:00:00Z";
 const FIXTURES: &str = "tests/fixtures/campaigns";
 /// The policy for fixtures the shipped packs cannot exercise.
 const TEST_POLICY: &str = "tests/fixtures/check-policy/purpose-limitation.scruple";
+/// A team's data dictionary with a GDPR Art. 9 targeting rule.
+const DICTIONARY_POLICY: &str = "tests/fixtures/check-policy/dictionary.scruple";
 
 /// `scruple` run from the crate root, with a stable width and no colour.
 fn scruple() -> Command {
@@ -175,6 +177,13 @@ fixtures! {
     ];
     targeting_interests_pass: "targeting_interests_pass.yaml" => 0 [];
 
+    // ---- the data dictionary (issue 11 item 3), with its own policy
+    dictionary_declared_health: "dictionary_declared_health.yaml" => 1 [
+        "dictionary_special_category_targeting",
+        "scruple::campaign::unknown_attribute",
+    ] with DICTIONARY_POLICY;
+    dictionary_declared_health_pass: "dictionary_declared_health_pass.yaml" => 0 [] with DICTIONARY_POLICY;
+
     // ---- forbid_targeting by meaning (issue 11): each firing case and its
     // benign twin, which must pass
     meaning_chronic_conditions: "meaning_chronic_conditions.yaml" => 1 [
@@ -255,7 +264,10 @@ fixtures! {
         "special_ad_categories_no_age_targeting",
         "special_ad_categories_full_age_range",
     ];
-    special_ad_lookalike: "special_ad_lookalike.yaml" => 1 ["special_ad_categories_no_lookalike"];
+    special_ad_lookalike: "special_ad_lookalike.yaml" => 1 [
+        "special_ad_categories_no_lookalike",
+        "scruple::campaign::unknown_attribute",
+    ];
     special_ad_housing_pass: "special_ad_housing_pass.yaml" => 0 [];
     ccpa_sensitive_pi_targeting: "ccpa_sensitive_pi_targeting.yaml" => 1 [
         "ccpa_1798_121_limit_sensitive_pi",
@@ -329,7 +341,7 @@ fixtures! {
     automated_decision_no_human_review: "automated_decision_no_human_review.yaml" => 1 [
         "gdpr_art22_human_review",
     ];
-    automated_decision_reviewed_pass: "automated_decision_reviewed_pass.yaml" => 0 [];
+    automated_decision_reviewed_pass: "automated_decision_reviewed_pass.yaml" => 0 ["scruple::campaign::unknown_attribute"];
     personalization_without_explanation: "personalization_without_explanation.yaml" => 0 [
         "baseline_personalization_explanation",
     ];

@@ -708,3 +708,29 @@ fn known_targeting_names_compile() {
     assert!(out.compiled, "{}", out.rendered);
     assert!(out.diags.is_empty(), "{}", out.rendered);
 }
+
+#[test]
+fn data_dictionary_is_checked() {
+    let out = fails(
+        "dictionary_errors.scruple",
+        &[
+            "scruple::resolve::override_without_reason",
+            "scruple::resolve::unknown_category",
+            "scruple::resolve::duplicate_value",
+        ],
+    );
+    assert_eq!(out.labels(0), [("none", "overrides the classifier")]);
+    assert_eq!(
+        out.labels(1),
+        [("helth.condition", "no category has this name")]
+    );
+    assert!(out.help(1).starts_with("did you mean `health.condition`?"));
+    assert_eq!(
+        out.labels(2),
+        [
+            ("COPD", "declared again here"),
+            ("copd", "first declared here")
+        ]
+    );
+    insta::assert_snapshot!(out.rendered);
+}

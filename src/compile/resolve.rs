@@ -7,6 +7,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
 use super::cond::{category_member, Cond, FieldPath, SymbolSet, Term};
+use super::dictionary::{value_kind, Dictionary, Meaning};
 use super::graph::{EdgeKind, GraphEdge, GraphNode, NodeKind, PolicyGraph};
 use super::load::{Loaded, LoadedFile};
 use super::{
@@ -77,8 +78,11 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         suggested: BTreeSet::new(),
         incomplete,
         targeting_checked: BTreeSet::new(),
+        values: Vec::new(),
+        dictionary: Dictionary::default(),
     };
     r.declare();
+    r.build_dictionary();
     r.link();
     r.report_cycles();
     r.flatten_all();
@@ -96,6 +100,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         purposes,
         tables,
         flat,
+        dictionary,
         ..
     } = r;
     if has_errors {
@@ -152,6 +157,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
             .collect(),
         rules: ordered,
         graph,
+        dictionary,
     };
     (Some(policy), diags)
 }
@@ -177,6 +183,10 @@ struct Resolver<'a> {
     incomplete: bool,
     /// Targeting-set members already checked, by (file, offset).
     targeting_checked: BTreeSet<(usize, usize)>,
+    /// `values … category …` declarations, in file order.
+    values: Vec<(usize, ast::ValuesDecl)>,
+    /// The data dictionary, built by [`Resolver::build_dictionary`].
+    dictionary: Dictionary,
 }
 
 impl Resolver<'_> {
@@ -229,6 +239,7 @@ impl Resolver<'_> {
             for item in &ast.items {
                 match item {
                     Item::Import(_) => {}
+                    Item::Values(decl) => self.values.push((fi, decl.clone())),
                     Item::Set(decl) => {
                         if let Some((f, d)) = self.sets.get(&decl.name.name) {
                             let first = (*f, d.name.span);
@@ -499,6 +510,139 @@ impl Resolver<'_> {
         }
     }
 
+    /// Builds the data dictionary from `attribute … category …` and
+    /// `values … category …`: each category must exist (`none` clears), a
+    /// value is declared once, and a declaration that clears what the
+    /// vocabulary reads as sensitive must say `because`.
+    fn build_dictionary(&mut self) {
+        let attributes: Vec<(usize, ast::AttributeDecl)> =
+            self.attributes.values().cloned().collect();
+        for (fi, decl) in attributes {
+            let Some(category) = &decl.category else {
+                if let Some(because) = &decl.because {
+                    if decl.proxy_for.is_empty() && decl.derived_from.is_empty() {
+                        self.diags.push(
+                            Diag::warning(
+                                "scruple::resolve::reason_without_claim",
+                                format!("`because` explains nothing in the declaration of `{}`", decl.name.name),
+                            )
+                            .with_label(&self.files[fi].source, because.span, "a reason for no claim")
+                            .with_help("add what the attribute means (`category …`) or its lineage (`proxy_for …`), or remove the reason"),
+                        );
+                    }
+                }
+                continue;
+            };
+            let Some(declared) = self.declared_category(category, fi) else {
+                continue;
+            };
+            let meaning = Meaning {
+                category: declared,
+                reason: decl.because.as_ref().map(|b| b.value.clone()),
+                written: decl.name.name.clone(),
+                file: fi,
+                span: decl.name.span,
+            };
+            self.check_clearing(&meaning, Kind::AttributeName, category, fi);
+            self.dictionary
+                .attributes
+                .insert(decl.name.name.clone(), meaning);
+        }
+        let values = std::mem::take(&mut self.values);
+        for (fi, decl) in &values {
+            let Some(declared) = self.declared_category(&decl.category, *fi) else {
+                continue;
+            };
+            for value in &decl.values {
+                let key = Dictionary::key(&value.value);
+                if let Some(first) = self.dictionary.values.get(&key) {
+                    let first_source = self.files[first.file].source.clone();
+                    let first_span = first.span;
+                    self.diags.push(
+                        Diag::error(
+                            "scruple::resolve::duplicate_value",
+                            format!("the value `{}` is declared twice", value.value),
+                        )
+                        .with_label(&self.files[*fi].source, value.span, "declared again here")
+                        .with_label(&first_source, first_span, "first declared here")
+                        .with_help("a value has one meaning for every campaign: keep one declaration (values are compared by their words, so `sign_language` and `Sign Language` are one)"),
+                    );
+                    continue;
+                }
+                let meaning = Meaning {
+                    category: declared,
+                    reason: decl.because.as_ref().map(|b| b.value.clone()),
+                    written: value.value.clone(),
+                    file: *fi,
+                    span: value.span,
+                };
+                self.check_clearing(&meaning, value_kind(&value.value), &decl.category, *fi);
+                self.dictionary.values.insert(key, meaning);
+            }
+        }
+        self.values = values;
+    }
+
+    /// The category a dictionary declaration names: `Some(None)` for
+    /// `none`, `None` (reported) when no category has that id.
+    fn declared_category(&mut self, written: &Ident, file: usize) -> Option<Option<CategoryId>> {
+        if written.name == "none" {
+            return Some(None);
+        }
+        if let Some(id) = CategoryId::parse(&written.name) {
+            return Some(Some(id));
+        }
+        let mut names: Vec<String> = CATEGORIES.iter().map(|c| c.id.to_string()).collect();
+        names.extend(ALIASES.iter().map(|(a, _)| a.to_string()));
+        names.push("none".to_string());
+        self.unknown(
+            "category",
+            written,
+            file,
+            names,
+            " Categories are listed in docs/taxonomy.md; `none` declares data that is no category",
+        );
+        None
+    }
+
+    /// A declaration that makes what the vocabulary reads as sensitive
+    /// non-sensitive (or another category outside its family) must give a
+    /// reason: without one, a slip in the dictionary would let sensitive
+    /// targeting through unexplained.
+    fn check_clearing(&mut self, meaning: &Meaning, kind: Kind, written: &Ident, file: usize) {
+        if meaning.reason.is_some() {
+            return;
+        }
+        let Some(read) = classify(&meaning.written, kind).category else {
+            return;
+        };
+        if !read.is_sensitive() {
+            return;
+        }
+        let family = |c: CategoryId| c.as_str().split('.').next().unwrap_or("").to_string();
+        if meaning
+            .category
+            .is_some_and(|d| d.is_sensitive() && family(d) == family(read))
+        {
+            return;
+        }
+        let to = meaning.category.map_or("none", CategoryId::as_str);
+        self.diags.push(
+            Diag::error(
+                "scruple::resolve::override_without_reason",
+                format!(
+                    "`{}` is read as {read} data; declaring it {to} needs a reason",
+                    meaning.written
+                ),
+            )
+            .with_label(&self.files[file].source, written.span, "overrides the classifier")
+            .with_help(format!(
+                "add `because \"…\"` saying why `{}` is not {read} data, so the decision is on record",
+                meaning.written
+            )),
+        );
+    }
+
     /// Every name a `forbid targeting` set lists, through the named sets it
     /// uses, must mean something: a declared attribute, a set, a taxonomy
     /// category, or a name the taxonomy's vocabulary places (a set is named
@@ -553,6 +697,7 @@ impl Resolver<'_> {
     /// [`Resolver::check_targeting_names`]).
     fn means_something(&self, name: &str) -> bool {
         self.attributes.contains_key(name)
+            || self.dictionary.values.contains_key(&Dictionary::key(name))
             || CategoryId::parse(name).is_some()
             || classify(name, Kind::AttributeName).category.is_some()
     }

@@ -12,19 +12,20 @@ use serde::Serialize;
 use crate::campaign::model::{items, CampaignModel, FilterValue, Scalar};
 use crate::compile::cond::set_contains;
 use crate::compile::Policy;
-use crate::taxonomy::{classify, Kind};
+use crate::taxonomy::Kind;
 
 /// Counts of targeting inputs by the evidence that placed them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TargetingCensus {
     /// Distinct inputs read (an input used twice counts once).
     pub inputs: usize,
-    /// Placed by a data dictionary entry. Always 0 until teams can declare
-    /// one (issue 11, item 3); kept so the shape does not change then.
+    /// Placed by a data dictionary entry (`attribute … category …`,
+    /// `values … category …`), `category none` included.
     pub dictionary: usize,
     /// Known to the policy by name: a declared `attribute` or a set member.
     pub name: usize,
-    /// Placed in a category by the taxonomy's vocabulary.
+    /// Placed by the taxonomy's vocabulary: in a category, or recognised as
+    /// a look-alike that is none (`age_verified`).
     pub vocabulary: usize,
     /// Neither known by name nor placed by the vocabulary.
     pub unclassified: usize,
@@ -109,9 +110,11 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
             Kind::Url => out.by_input.urls += 1,
             Kind::AudienceName => out.by_input.audience_names += 1,
         }
-        if known_by_name(policy, &text) {
+        if policy.dictionary.lookup(&text, kind).is_some() {
+            out.dictionary += 1;
+        } else if known_by_name(policy, &text) {
             out.name += 1;
-        } else if classify(&text, kind).category.is_some() {
+        } else if policy.dictionary.read(&text, kind).is_placed() {
             out.vocabulary += 1;
         } else {
             out.unclassified += 1;

@@ -36,6 +36,7 @@ use std::collections::VecDeque;
 
 use crate::campaign::model::{items, FilterValue, Scalar, Spanned};
 use crate::compile::cond::{set_categories, set_contains, SymbolSet};
+use crate::compile::dictionary::{value_kind, Dictionary, Reading as DictReading};
 use crate::eval::{Ctx, Violation};
 use crate::source::Span;
 use crate::taxonomy::{classify, CategoryId, Kind};
@@ -53,6 +54,7 @@ enum Link {
 struct Forbidden<'a> {
     names: &'a SymbolSet,
     categories: Vec<&'a str>,
+    dictionary: &'a Dictionary,
 }
 
 /// How a text was read into a forbidden category.
@@ -84,16 +86,17 @@ impl Forbidden<'_> {
         if self.categories.is_empty() || text.trim().is_empty() {
             return None;
         }
-        let found = classify(text, kind);
-        let category = found.category?;
+        let found = self.dictionary.read(text, kind);
+        let category = found.category()?;
         let c = category.category();
         if !self.categories.iter().any(|f| c.is_within(f)) {
             return None;
         }
         // A page says what it is about; the site's name decides only when
         // the page does not. `shop.pharmacy.example/shoes/running` is a shoe
-        // page, not health data, while `cancer.org/` stays health.
-        if kind == Kind::Url {
+        // page, not health data, while `cancer.org/` stays health. A
+        // dictionary entry for the whole URL is a decision and stands.
+        if kind == Kind::Url && matches!(found, DictReading::Vocabulary(_)) {
             if let Some(path) = url_path(text) {
                 let page = classify(path, Kind::Url);
                 if page.category.is_some_and(|p| !p.is_sensitive()) {
@@ -101,11 +104,10 @@ impl Forbidden<'_> {
                 }
             }
         }
-        let evidence: Vec<String> = found.deciding().map(ToString::to_string).collect();
         Some(Reading {
             text: text.to_string(),
             category,
-            evidence: evidence.join("; "),
+            evidence: found.evidence(),
         })
     }
 
@@ -117,17 +119,6 @@ impl Forbidden<'_> {
             return set_contains(self.names, name).then_some(None);
         }
         self.read(name, Kind::AttributeName).map(Some)
-    }
-}
-
-/// The kind to classify a filter string as: URLs and page paths are
-/// tokenised differently from plain values.
-fn value_kind(text: &str) -> Kind {
-    let t = text.trim_start();
-    if t.contains("://") || t.starts_with("www.") || t.starts_with('/') {
-        Kind::Url
-    } else {
-        Kind::Value
     }
 }
 
@@ -162,6 +153,7 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
     let forbidden = Forbidden {
         names: forbidden,
         categories: set_categories(forbidden),
+        dictionary: &cx.policy.dictionary,
     };
     let model = &cx.campaign.model;
     let mut out = Vec::new();
