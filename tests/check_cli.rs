@@ -177,6 +177,70 @@ fixtures! {
     ];
     targeting_interests_pass: "targeting_interests_pass.yaml" => 0 [];
 
+    // ---- segment-builder operators (issue 11 item 6), read by meaning, each
+    // with its benign twin
+    meaning_op_contains_copd: "meaning_op_contains_copd.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_contains_copd_pass: "meaning_op_contains_copd_pass.yaml" => 0 [];
+    meaning_op_contains_copd_ca: "meaning_op_contains_copd_ca.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "ccpa_1798_121_limit_sensitive_pi",
+    ];
+    meaning_op_contains_copd_ca_pass: "meaning_op_contains_copd_ca_pass.yaml" => 0 [];
+    meaning_op_starts_with_oncology_lookalike: "meaning_op_starts_with_oncology_lookalike.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_starts_with_oncology_lookalike_pass: "meaning_op_starts_with_oncology_lookalike_pass.yaml" => 0 [];
+    meaning_op_matches_addiction_url: "meaning_op_matches_addiction_url.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_matches_addiction_url_pass: "meaning_op_matches_addiction_url_pass.yaml" => 0 [];
+    meaning_op_not_contains_disability_gdpr: "meaning_op_not_contains_disability_gdpr.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_not_contains_disability_gdpr_pass: "meaning_op_not_contains_disability_gdpr_pass.yaml" => 0 [];
+    meaning_op_contains_disability_housing: "meaning_op_contains_disability_housing.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_disability_housing_pass: "meaning_op_contains_disability_housing_pass.yaml" => 0 [];
+    meaning_op_contains_arabic_news_housing: "meaning_op_contains_arabic_news_housing.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_arabic_news_housing_pass: "meaning_op_contains_arabic_news_housing_pass.yaml" => 0 [];
+    meaning_op_contains_diabetes_employment: "meaning_op_contains_diabetes_employment.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_diabetes_employment_pass: "meaning_op_contains_diabetes_employment_pass.yaml" => 0 [];
+    meaning_op_between_children_credit: "meaning_op_between_children_credit.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_between_children_credit_pass: "meaning_op_between_children_credit_pass.yaml" => 0 [];
+    meaning_audience_name_deaf_culture_housing: "meaning_audience_name_deaf_culture_housing.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_audience_name_deaf_culture_housing_pass: "meaning_audience_name_deaf_culture_housing_pass.yaml" => 0 [];
+    meaning_unknown_attribute: "meaning_unknown_attribute.yaml" => 0 ["scruple::campaign::unknown_attribute"];
+
     // ---- the data dictionary (issue 11 item 3), with its own policy
     dictionary_declared_health: "dictionary_declared_health.yaml" => 1 [
         "dictionary_special_category_targeting",
@@ -396,6 +460,8 @@ fixtures! {
     loader_bad_timezone: "bad_timezone.yaml" => 2 ["scruple::campaign::unknown_value"];
     loader_duplicate_key: "duplicate_key.yaml" => 2 ["scruple::campaign::duplicate_key"];
     loader_empty: "empty.yaml" => 2 ["scruple::campaign::empty"];
+    loader_filter_bad_regex: "filter_bad_regex.yaml" => 2 ["scruple::campaign::invalid_value"];
+    loader_filter_bad_between: "filter_bad_between.yaml" => 2 ["scruple::campaign::invalid_value"];
 }
 
 /// Fixtures the loader rejects: exempt from the campaign-schema check.
@@ -406,6 +472,8 @@ const LOADER_ERRORS: &[&str] = &[
     "bad_timezone.yaml",
     "duplicate_key.yaml",
     "empty.yaml",
+    "filter_bad_regex.yaml",
+    "filter_bad_between.yaml",
 ];
 
 /// Every `*.yaml` under `dir`, relative to `base`, sorted.

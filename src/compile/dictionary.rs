@@ -168,9 +168,46 @@ pub fn value_kind(text: &str) -> Kind {
     }
 }
 
+/// The kind to read an operand of a filter on `attribute` as: a URL when
+/// it looks like one ([`value_kind`]), or when the attribute holds pages
+/// (`page_url`, `pages_viewed`, `referrer`) and the operand has a path or a
+/// host in it (`cancer.org`, `health/oncology`) — page-path rules are
+/// written without the scheme.
+pub fn operand_kind(attribute: &str, text: &str) -> Kind {
+    let kind = value_kind(text);
+    if kind == Kind::Url {
+        return kind;
+    }
+    let lower = attribute.to_ascii_lowercase();
+    let pages = [
+        "url", "uri", "page", "path", "referrer", "referer", "landing",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let looks_like_path = text.contains('/')
+        || text
+            .split('.')
+            .skip(1)
+            .any(|part| part.chars().next().is_some_and(|c| c.is_ascii_alphabetic()));
+    if pages && looks_like_path && !text.contains(' ') {
+        Kind::Url
+    } else {
+        Kind::Value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_operands_read_as_urls() {
+        assert_eq!(operand_kind("page_url", "health/oncology"), Kind::Url);
+        assert_eq!(operand_kind("pages_viewed", "cancer.org"), Kind::Url);
+        assert_eq!(operand_kind("pages_viewed", "oncology"), Kind::Value);
+        assert_eq!(operand_kind("interests", "cancer.org"), Kind::Value);
+        assert_eq!(operand_kind("interests", "/oncology"), Kind::Url);
+    }
 
     #[test]
     fn values_are_keyed_by_their_tokens() {

@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::campaign::model::{items, CampaignModel, FilterValue, Scalar};
+use crate::campaign::model::{items, regex_words, CampaignModel, FilterValue, Scalar};
 use crate::compile::cond::set_contains;
+use crate::compile::dictionary::operand_kind;
 use crate::compile::Policy;
 use crate::taxonomy::Kind;
 
@@ -78,7 +79,14 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
                 _ => Vec::new(),
             };
             for s in strings {
-                add(url_or_value(s), s);
+                // Read as `forbid targeting` reads it: a regex by its words,
+                // a page rule as a URL.
+                let text = if filter.op.value.is_regex() {
+                    regex_words(s)
+                } else {
+                    s.to_string()
+                };
+                add(operand_kind(&filter.attribute.value, &text), &text);
             }
         }
     }
@@ -127,14 +135,4 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
 fn known_by_name(policy: &Policy, text: &str) -> bool {
     policy.attributes.contains_key(text)
         || policy.sets.values().any(|s| set_contains(&s.members, text))
-}
-
-/// URLs and page paths are tokenised as URLs (as `forbid targeting` does).
-fn url_or_value(text: &str) -> Kind {
-    let t = text.trim_start();
-    if t.contains("://") || t.starts_with("www.") || t.starts_with('/') {
-        Kind::Url
-    } else {
-        Kind::Value
-    }
 }

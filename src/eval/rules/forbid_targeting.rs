@@ -34,9 +34,9 @@
 
 use std::collections::VecDeque;
 
-use crate::campaign::model::{items, FilterValue, Scalar, Spanned};
+use crate::campaign::model::{items, regex_words, FilterOp, FilterValue, Scalar, Spanned};
 use crate::compile::cond::{set_categories, set_contains, SymbolSet};
-use crate::compile::dictionary::{value_kind, Dictionary, Reading as DictReading};
+use crate::compile::dictionary::{operand_kind, Dictionary, Reading as DictReading};
 use crate::eval::{Ctx, Violation};
 use crate::source::Span;
 use crate::taxonomy::{classify, CategoryId, Kind};
@@ -131,15 +131,24 @@ fn url_path(url: &str) -> Option<&str> {
     (path.len() > 1).then_some(path)
 }
 
-/// The strings of a filter value with where each is written.
-fn strings(value: &Spanned<FilterValue>) -> Vec<(&str, Span)> {
+/// The strings of a filter value as written, as read, and where each is
+/// written; a regular expression (`matches`) is read by its words
+/// ([`regex_words`]) and shown as written.
+fn strings(value: &Spanned<FilterValue>, op: FilterOp) -> Vec<(&str, String, Span)> {
+    let text = |s: &str| {
+        if op.is_regex() {
+            regex_words(s)
+        } else {
+            s.to_string()
+        }
+    };
     match &value.value {
-        FilterValue::One(Scalar::Str(s)) => vec![(s.as_str(), value.span)],
+        FilterValue::One(Scalar::Str(s)) => vec![(s.as_str(), text(s), value.span)],
         FilterValue::One(_) => Vec::new(),
         FilterValue::Many(list) => list
             .iter()
             .filter_map(|item| match &item.value {
-                Scalar::Str(s) => Some((s.as_str(), item.span)),
+                Scalar::Str(s) => Some((s.as_str(), text(s), item.span)),
                 _ => None,
             })
             .collect(),
@@ -170,11 +179,14 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
                 None => {
                     let hits: Vec<(Reading, Span)> = target
                         .value
-                        .map(strings)
+                        .map(|v| strings(v, target.op))
                         .unwrap_or_default()
                         .into_iter()
-                        .filter_map(|(text, span)| {
-                            forbidden.read(text, value_kind(text)).map(|r| (r, span))
+                        .filter_map(|(written, text, span)| {
+                            let kind = operand_kind(target.name, &text);
+                            let mut r = forbidden.read(&text, kind)?;
+                            r.text = written.to_string();
+                            Some((r, span))
                         })
                         .collect();
                     let Some((first, span)) = hits.first().cloned() else {
