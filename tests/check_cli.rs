@@ -1401,3 +1401,27 @@ fn baseline_minimum_age_defers_to_gdpr_art8_only_where_it_applies() {
         "deferred in tests/fixtures/campaigns/clean_eu.yaml: baseline_marketing_minimum_age deferred to gdpr_art8_digital_age_of_consent for EU-FR"
     ), "{}", human.stdout);
 }
+
+/// Issue 11 item 5: `explain` says what a targeting rule judges by meaning
+/// and which data dictionary entries decide for it.
+#[test]
+fn explain_lists_categories_and_dictionary_entries() {
+    let mut cmd = scruple();
+    cmd.args([
+        "explain",
+        "dictionary_special_category_targeting",
+        "--policy",
+        DICTIONARY_POLICY,
+    ]);
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("by meaning: names, filter values, URLs and audience names read as biometric, disability, ethnicity, genetic, health,"), "{}", out.stdout);
+    assert!(out.stdout.contains("  - `care_pathway`: health.treatment (tests/fixtures/check-policy/dictionary.scruple:10)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("  - `IVF`: health.reproductive"),
+        "{}",
+        out.stdout
+    );
+    // A car model declared none is not health data to begin with.
+    assert!(!out.stdout.contains("Jaguar"), "{}", out.stdout);
+}
