@@ -417,6 +417,11 @@ impl Resolver<'_> {
             self.attributes.values().cloned().collect();
         for (fi, decl) in &attributes {
             let from = self.node(NodeKind::Attribute, &decl.name.name, Some(*fi));
+            // The data dictionary: what the attribute means.
+            if let Some(category) = &decl.category {
+                let to = self.node(NodeKind::Category, &category.name, None);
+                self.edge(from, to, EdgeKind::Means, *fi, category.span);
+            }
             for (targets, kind) in [
                 (&decl.proxy_for, EdgeKind::ProxyFor),
                 (&decl.derived_from, EdgeKind::DerivedFrom),
@@ -425,6 +430,14 @@ impl Resolver<'_> {
                     let to = self.node(NodeKind::Attribute, &target.name, None);
                     self.edge(from, to, kind, *fi, target.span);
                 }
+            }
+        }
+        let values = self.values.clone();
+        for (fi, decl) in &values {
+            let to = self.node(NodeKind::Category, &decl.category.name, None);
+            for value in &decl.values {
+                let from = self.node(NodeKind::Value, &value.value, Some(*fi));
+                self.edge(from, to, EdgeKind::Means, *fi, decl.category.span);
             }
         }
         let rules = self.rules.clone();
