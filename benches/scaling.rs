@@ -64,6 +64,11 @@ fn set_policy(n: usize, proxies: bool) -> String {
         text.push_str(&format!("  a{i},\n"));
     }
     text.push_str("]\n");
+    // A name in a targeting set must be declared (or mean something to the
+    // taxonomy), so each member is declared as an attribute.
+    for i in 0..n {
+        text.push_str(&format!("attribute a{i}\n"));
+    }
     if proxies {
         for i in 0..n {
             text.push_str(&format!("attribute p{i} proxy_for a{i}\n"));

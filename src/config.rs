@@ -52,6 +52,7 @@ struct RawCheck {
     #[serde(default)]
     deny_warnings: bool,
     max_input_bytes: Option<u64>,
+    unknown_attributes: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -94,6 +95,10 @@ pub struct Config {
     pub deny_warnings: bool,
     /// Default for `--max-input-bytes`.
     pub max_input_bytes: Option<u64>,
+    /// `unknown_attributes = "error"`: how a targeting attribute that
+    /// neither the data dictionary nor the taxonomy places is reported
+    /// (a warning by default).
+    pub unknown_attributes: Option<Severity>,
     /// Rule overrides.
     pub rules: Vec<RuleOverride>,
     /// `[ledger] url`: the send ledger, a `postgres://` URL or an SQLite
@@ -148,7 +153,10 @@ const KEYS: [(&str, &[&str]); 5] = [
     ("", &["policy", "check", "rules", "ledger"]),
     ("ledger", &["url"]),
     ("policy", &["packs", "paths"]),
-    ("check", &["campaigns", "format", "deny_warnings"]),
+    (
+        "check",
+        &["campaigns", "format", "deny_warnings", "unknown_attributes"],
+    ),
     ("rules.*", &["severity", "disabled", "reason"]),
 ];
 
@@ -300,6 +308,24 @@ pub fn parse(source: &Source, dir: &Path, check_rules: bool) -> Result<Config, V
             disabled,
         });
     }
+    let unknown_attributes = match raw.check.unknown_attributes.as_ref() {
+        None => None,
+        Some(s) => match s.get_ref().as_str() {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            other => {
+                diags.push(
+                    Diag::error(
+                        "scruple::config::bad_value",
+                        format!("`unknown_attributes = \"{other}\"` is not a level"),
+                    )
+                    .with_label(source, span(s.span()), "not `warning` or `error`")
+                    .with_help("`warning` (the default) reports a targeting attribute nothing understands; `error` fails the campaign on it"),
+                );
+                None
+            }
+        },
+    };
     let config = Config {
         source: source.clone(),
         dir: dir.to_path_buf(),
@@ -325,6 +351,7 @@ pub fn parse(source: &Source, dir: &Path, check_rules: bool) -> Result<Config, V
         format: raw.check.format.map(|f| f.into_inner()),
         deny_warnings: raw.check.deny_warnings,
         max_input_bytes: raw.check.max_input_bytes,
+        unknown_attributes,
         rules,
         ledger: raw.ledger.url.map(|url| {
             if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -377,6 +404,9 @@ impl Config {
     /// keep a rule on).
     pub fn apply(&self, policy: &mut Policy) -> Vec<Diag> {
         let mut diags = Vec::new();
+        if let Some(level) = self.unknown_attributes {
+            policy.dictionary.unknown_attributes = level;
+        }
         for o in &self.rules {
             let Some(rule) = policy.rules.iter_mut().find(|r| r.id == o.id) else {
                 let ids: Vec<String> = policy.rules.iter().map(|r| r.id.clone()).collect();

@@ -34,6 +34,83 @@ pub fn rules_table(policy: &Policy) -> String {
     out
 }
 
+/// For a `forbid targeting` rule with taxonomy terms: the categories it
+/// judges by meaning, and the data dictionary entries that decide for it
+/// (declared into a forbidden category, or cleared from one with a reason).
+fn by_meaning(policy: &Policy, rule: &crate::compile::CompiledRule, out: &mut String) {
+    use crate::compile::cond::set_categories;
+    use crate::compile::dictionary::value_kind;
+    use crate::taxonomy::{classify, Kind};
+    let crate::compile::Check::ForbidTargeting { attributes, .. } = &rule.check else {
+        return;
+    };
+    let forbidden = set_categories(attributes);
+    if forbidden.is_empty() {
+        return;
+    }
+    let within =
+        |c: crate::taxonomy::CategoryId| forbidden.iter().any(|f| c.category().is_within(f));
+    // The top of each forbidden subtree is enough to say what is covered.
+    let roots: Vec<&str> = forbidden
+        .iter()
+        .copied()
+        .filter(|c| {
+            crate::taxonomy::category(c)
+                .and_then(|cat| cat.parent_id())
+                .is_none_or(|p| !forbidden.contains(&p))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nby meaning: names, filter values, URLs and audience names read as {} data (or below; docs/taxonomy.md)",
+        roots.join(", ")
+    );
+    let mut entries = Vec::new();
+    let dictionary = &policy.dictionary;
+    let all = dictionary
+        .attributes
+        .values()
+        .map(|m| (m, Kind::AttributeName))
+        .chain(
+            dictionary
+                .values
+                .values()
+                .map(|m| (m, value_kind(&m.written))),
+        );
+    for (meaning, kind) in all {
+        let decides = match meaning.category {
+            Some(c) => within(c),
+            None => classify(&meaning.written, kind)
+                .category
+                .is_some_and(within),
+        };
+        if !decides {
+            continue;
+        }
+        let what = meaning.category.map_or("none", |c| c.as_str());
+        let why = meaning
+            .reason
+            .as_ref()
+            .map(|r| format!(" because {r:?}"))
+            .unwrap_or_default();
+        let at = policy.files.get(meaning.file).map(|f| {
+            let (line, _) = f.source.line_col(meaning.span.start);
+            format!(" ({}:{line})", f.source.name)
+        });
+        entries.push(format!(
+            "  - `{}`: {what}{why}{}",
+            meaning.written,
+            at.unwrap_or_default()
+        ));
+    }
+    if !entries.is_empty() {
+        let _ = writeln!(out, "data dictionary entries that decide for this rule:");
+        for e in entries {
+            let _ = writeln!(out, "{e}");
+        }
+    }
+}
+
 /// `scruple explain RULE`: documentation, source, citations, prerequisites
 /// and the sets and tables the rule uses.
 pub fn explain(policy: &Policy, id: &str) -> Result<String, Box<crate::diag::Diag>> {
@@ -141,6 +218,7 @@ pub fn explain(policy: &Policy, id: &str) -> Result<String, Box<crate::diag::Dia
             deferring.join(", ")
         );
     }
+    by_meaning(policy, rule, &mut out);
     let (line, _) = rule.source.line_col(rule.decl.span.start);
     let _ = writeln!(out, "\ndefined in {}:{line}:\n", rule.source.name);
     for text_line in rule.source.slice(rule.decl.span).lines() {

@@ -31,6 +31,8 @@ const AT: &str = "2026-11-23T12:00:00Z";
 const FIXTURES: &str = "tests/fixtures/campaigns";
 /// The policy for fixtures the shipped packs cannot exercise.
 const TEST_POLICY: &str = "tests/fixtures/check-policy/purpose-limitation.scruple";
+/// A team's data dictionary with a GDPR Art. 9 targeting rule.
+const DICTIONARY_POLICY: &str = "tests/fixtures/check-policy/dictionary.scruple";
 
 /// `scruple` run from the crate root, with a stable width and no colour.
 fn scruple() -> Command {
@@ -175,6 +177,77 @@ fixtures! {
     ];
     targeting_interests_pass: "targeting_interests_pass.yaml" => 0 [];
 
+    // ---- segment-builder operators (issue 11 item 6), read by meaning, each
+    // with its benign twin
+    meaning_op_contains_copd: "meaning_op_contains_copd.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_contains_copd_pass: "meaning_op_contains_copd_pass.yaml" => 0 [];
+    meaning_op_contains_copd_ca: "meaning_op_contains_copd_ca.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "ccpa_1798_121_limit_sensitive_pi",
+    ];
+    meaning_op_contains_copd_ca_pass: "meaning_op_contains_copd_ca_pass.yaml" => 0 [];
+    meaning_op_starts_with_oncology_lookalike: "meaning_op_starts_with_oncology_lookalike.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_starts_with_oncology_lookalike_pass: "meaning_op_starts_with_oncology_lookalike_pass.yaml" => 0 [];
+    meaning_op_matches_addiction_url: "meaning_op_matches_addiction_url.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_matches_addiction_url_pass: "meaning_op_matches_addiction_url_pass.yaml" => 0 [];
+    meaning_op_not_contains_disability_gdpr: "meaning_op_not_contains_disability_gdpr.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "gdpr_art9_1_special_category_targeting",
+        "dsa_art26_3_no_special_category_profiling",
+    ];
+    meaning_op_not_contains_disability_gdpr_pass: "meaning_op_not_contains_disability_gdpr_pass.yaml" => 0 [];
+    meaning_op_contains_disability_housing: "meaning_op_contains_disability_housing.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_disability_housing_pass: "meaning_op_contains_disability_housing_pass.yaml" => 0 [];
+    meaning_op_contains_arabic_news_housing: "meaning_op_contains_arabic_news_housing.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_arabic_news_housing_pass: "meaning_op_contains_arabic_news_housing_pass.yaml" => 0 [];
+    meaning_op_contains_diabetes_employment: "meaning_op_contains_diabetes_employment.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_contains_diabetes_employment_pass: "meaning_op_contains_diabetes_employment_pass.yaml" => 0 [];
+    meaning_op_between_children_credit: "meaning_op_between_children_credit.yaml" => 1 [
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_op_between_children_credit_pass: "meaning_op_between_children_credit_pass.yaml" => 0 [];
+    meaning_audience_name_deaf_culture_housing: "meaning_audience_name_deaf_culture_housing.yaml" => 1 [
+        "baseline_special_category_targeting",
+        "baseline_proxy_targeting (skipped)",
+        "special_ad_categories_no_protected_class_targeting",
+    ];
+    meaning_audience_name_deaf_culture_housing_pass: "meaning_audience_name_deaf_culture_housing_pass.yaml" => 0 [];
+    meaning_unknown_attribute: "meaning_unknown_attribute.yaml" => 0 ["scruple::campaign::unknown_attribute"];
+
+    // ---- the data dictionary (issue 11 item 3), with its own policy
+    dictionary_declared_health: "dictionary_declared_health.yaml" => 1 [
+        "dictionary_special_category_targeting",
+        "scruple::campaign::unknown_attribute",
+    ] with DICTIONARY_POLICY;
+    dictionary_declared_health_pass: "dictionary_declared_health_pass.yaml" => 0 [] with DICTIONARY_POLICY;
+
     // ---- forbid_targeting by meaning (issue 11): each firing case and its
     // benign twin, which must pass
     meaning_chronic_conditions: "meaning_chronic_conditions.yaml" => 1 [
@@ -255,7 +328,10 @@ fixtures! {
         "special_ad_categories_no_age_targeting",
         "special_ad_categories_full_age_range",
     ];
-    special_ad_lookalike: "special_ad_lookalike.yaml" => 1 ["special_ad_categories_no_lookalike"];
+    special_ad_lookalike: "special_ad_lookalike.yaml" => 1 [
+        "special_ad_categories_no_lookalike",
+        "scruple::campaign::unknown_attribute",
+    ];
     special_ad_housing_pass: "special_ad_housing_pass.yaml" => 0 [];
     ccpa_sensitive_pi_targeting: "ccpa_sensitive_pi_targeting.yaml" => 1 [
         "ccpa_1798_121_limit_sensitive_pi",
@@ -329,7 +405,7 @@ fixtures! {
     automated_decision_no_human_review: "automated_decision_no_human_review.yaml" => 1 [
         "gdpr_art22_human_review",
     ];
-    automated_decision_reviewed_pass: "automated_decision_reviewed_pass.yaml" => 0 [];
+    automated_decision_reviewed_pass: "automated_decision_reviewed_pass.yaml" => 0 ["scruple::campaign::unknown_attribute"];
     personalization_without_explanation: "personalization_without_explanation.yaml" => 0 [
         "baseline_personalization_explanation",
     ];
@@ -384,6 +460,8 @@ fixtures! {
     loader_bad_timezone: "bad_timezone.yaml" => 2 ["scruple::campaign::unknown_value"];
     loader_duplicate_key: "duplicate_key.yaml" => 2 ["scruple::campaign::duplicate_key"];
     loader_empty: "empty.yaml" => 2 ["scruple::campaign::empty"];
+    loader_filter_bad_regex: "filter_bad_regex.yaml" => 2 ["scruple::campaign::invalid_value"];
+    loader_filter_bad_between: "filter_bad_between.yaml" => 2 ["scruple::campaign::invalid_value"];
 }
 
 /// Fixtures the loader rejects: exempt from the campaign-schema check.
@@ -394,6 +472,8 @@ const LOADER_ERRORS: &[&str] = &[
     "bad_timezone.yaml",
     "duplicate_key.yaml",
     "empty.yaml",
+    "filter_bad_regex.yaml",
+    "filter_bad_between.yaml",
 ];
 
 /// Every `*.yaml` under `dir`, relative to `base`, sorted.
@@ -1396,4 +1476,26 @@ fn triggered_flow_counts_once_in_the_caps_of_overlapping_campaigns() {
     assert!(capped(&both, 0) && capped(&both, 1), "{both}");
     let alone = parse_json(&run(check(&[&flow, "--pack", "us-states", "--format", "json"])).stdout);
     assert!(!capped(&alone, 0), "{alone}");
+/// Issue 11 item 5: `explain` says what a targeting rule judges by meaning
+/// and which data dictionary entries decide for it.
+#[test]
+fn explain_lists_categories_and_dictionary_entries() {
+    let mut cmd = scruple();
+    cmd.args([
+        "explain",
+        "dictionary_special_category_targeting",
+        "--policy",
+        DICTIONARY_POLICY,
+    ]);
+    let out = run(cmd);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("by meaning: names, filter values, URLs and audience names read as biometric, disability, ethnicity, genetic, health,"), "{}", out.stdout);
+    assert!(out.stdout.contains("  - `care_pathway`: health.treatment (tests/fixtures/check-policy/dictionary.scruple:10)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("  - `IVF`: health.reproductive"),
+        "{}",
+        out.stdout
+    );
+    // A car model declared none is not health data to begin with.
+    assert!(!out.stdout.contains("Jaguar"), "{}", out.stdout);
 }

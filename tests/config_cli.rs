@@ -263,3 +263,49 @@ fn waivers_of_every_kind() {
     assert_eq!(suppressed[0]["ruleId"], "baseline_quiet_hours");
     assert_eq!(suppressed[0]["suppressions"][0]["status"], "accepted");
 }
+
+/// `[check] unknown_attributes = "error"` (issue 11 item 4): a targeting
+/// attribute nothing understands fails the campaign instead of warning.
+#[test]
+fn unknown_attributes_can_be_raised_to_an_error() {
+    let dir = temp_dir("unknown-attributes");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/campaigns/automated_decision_reviewed_pass.yaml"),
+        dir.join("c.yaml"),
+    )
+    .expect("campaign copied");
+    let config = "[policy]\npacks = [\"baseline\", \"gdpr\"]\n\n[check]\ncampaigns = [\"c.yaml\"]\nformat = \"json\"\n";
+    std::fs::write(dir.join("scruple.toml"), config).expect("config written");
+    let (code, stdout, stderr) = run(bin()
+        .current_dir(&dir)
+        .args(["check", "--at", "2026-11-23"]));
+    assert_eq!(code, 0, "a warning by default: {stdout}{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    let diag = &json["campaigns"][0]["diagnostics"][0];
+    assert_eq!(diag["code"], "scruple::campaign::unknown_attribute");
+    assert_eq!(diag["severity"], "warning");
+    std::fs::write(
+        dir.join("scruple.toml"),
+        format!("{config}unknown_attributes = \"error\"\n"),
+    )
+    .expect("config written");
+    let (code, stdout, stderr) = run(bin()
+        .current_dir(&dir)
+        .args(["check", "--at", "2026-11-23"]));
+    assert_eq!(code, 1, "an error when the team says so: {stdout}{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json["campaigns"][0]["diagnostics"][0]["severity"], "error");
+    // A value that is no level is a configuration error.
+    std::fs::write(
+        dir.join("scruple.toml"),
+        format!("{config}unknown_attributes = \"fatal\"\n"),
+    )
+    .expect("config written");
+    let (code, _, stderr) = run(bin()
+        .current_dir(&dir)
+        .args(["check", "--at", "2026-11-23"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("scruple::config::bad_value"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -455,3 +455,41 @@ fn deferrals_are_drawn_in_every_format() {
         "{json}"
     );
 }
+
+/// Issue 11 item 3: the data dictionary is drawn, each attribute or value
+/// with a `means` edge to its category.
+#[test]
+fn the_data_dictionary_is_drawn() {
+    let policy = compile_ok(
+        "attribute care_pathway category health.treatment\nattribute hc_flag category none because \"a newsletter opt-in\"\n\nvalues [IVF] category health.reproductive\n\nrule r {\n  forbid targeting on law gdpr_art9\n}\n",
+    );
+    let json = to_json(&policy.graph);
+    let name = |i: &serde_json::Value| {
+        let n = &json["nodes"][i.as_u64().expect("index") as usize];
+        format!(
+            "{} {}",
+            n["kind"].as_str().unwrap_or(""),
+            n["name"].as_str().unwrap_or("")
+        )
+    };
+    let mut means: Vec<String> = json["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .filter(|e| e["kind"] == "means")
+        .map(|e| format!("{} -> {}", name(&e["from"]), name(&e["to"])))
+        .collect();
+    means.sort();
+    assert_eq!(
+        means,
+        [
+            "attribute care_pathway -> category health.treatment",
+            "attribute hc_flag -> category none",
+            "value IVF -> category health.reproductive",
+        ]
+    );
+    assert!(to_dot(&policy.graph).contains("[label=\"means\", style=dashed, color=gray40]"));
+    assert!(
+        to_mermaid(&policy.graph).contains("value_IVF -.->|means| category_health_reproductive")
+    );
+}

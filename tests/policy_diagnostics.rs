@@ -681,3 +681,56 @@ fn unknown_category_and_law_did_you_mean() {
     assert!(out.help(2).starts_with("did you mean `disability`?"));
     insta::assert_snapshot!(out.rendered);
 }
+
+#[test]
+fn unknown_targeting_name_did_you_mean() {
+    let out = fails(
+        "unknown_targeting_name.scruple",
+        &[
+            "scruple::resolve::unknown_targeting_name",
+            "scruple::resolve::unknown_targeting_name",
+        ],
+    );
+    assert_eq!(out.labels(0), [("helth", "not known")]);
+    assert!(out.help(0).starts_with("did you mean `health`?"));
+    assert_eq!(out.labels(1), [("xq_flag_7", "not known")]);
+    assert!(out
+        .help(1)
+        .contains("`attribute xq_flag_7 category CATEGORY`"));
+    insta::assert_snapshot!(out.rendered);
+}
+
+#[test]
+fn known_targeting_names_compile() {
+    // Declared attributes, sets, categories, aliases and names the
+    // vocabulary places are all meaningful.
+    let out = run("valid/known_targeting_names.scruple");
+    assert!(out.compiled, "{}", out.rendered);
+    assert!(out.diags.is_empty(), "{}", out.rendered);
+}
+
+#[test]
+fn data_dictionary_is_checked() {
+    let out = fails(
+        "dictionary_errors.scruple",
+        &[
+            "scruple::resolve::override_without_reason",
+            "scruple::resolve::unknown_category",
+            "scruple::resolve::duplicate_value",
+        ],
+    );
+    assert_eq!(out.labels(0), [("none", "overrides the classifier")]);
+    assert_eq!(
+        out.labels(1),
+        [("helth.condition", "no category has this name")]
+    );
+    assert!(out.help(1).starts_with("did you mean `health.condition`?"));
+    assert_eq!(
+        out.labels(2),
+        [
+            ("COPD", "declared again here"),
+            ("copd", "first declared here")
+        ]
+    );
+    insta::assert_snapshot!(out.rendered);
+}

@@ -126,6 +126,16 @@ const CASES: &[(&str, &str)] = &[
         "attribute with interleaved lineage",
         "attribute a derived_from b proxy_for c, d derived_from e proxy_for f",
     ),
+    (
+        "attribute with a meaning and a reason",
+        r#"attribute a "desc" category health.condition proxy_for c because "why""#,
+    ),
+    ("attribute with category none", r#"attribute a category none because "why""#),
+    (
+        "values",
+        r#"values [a, "b c", EU-FR, "é", ] category disability because "why""#,
+    ),
+    ("values without reason", "values [] category health"),
     ("purpose", r#"purpose p "desc""#),
     ("empty table", "table t {}"),
     (

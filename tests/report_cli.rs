@@ -364,3 +364,27 @@ fn report_messages_quoting_huge_values_are_bounded() {
         );
     }
 }
+
+/// Issue 11 item 5: a finding by meaning carries its evidence in the HTML
+/// and Markdown reports, as in `check`.
+#[test]
+fn reports_carry_the_evidence_of_findings_by_meaning() {
+    let campaign = "tests/fixtures/campaigns/meaning_op_contains_copd.yaml";
+    let md = run(report(&[campaign, "--format", "markdown"]));
+    assert_eq!(md.code, 1, "{}", md.stderr);
+    assert!(
+        md.stdout
+            .contains("*read by meaning: `copd` is health.condition data (word `copd`: chronic lung disease; also `inhaler` is health.treatment data (word `inhaler`: asthma treatment))*"),
+        "{}",
+        md.stdout
+    );
+    let dir = scratch("evidence");
+    let html_path = dir.join("report.html");
+    let html = run(report(&[campaign, "-o", &html_path.display().to_string()]));
+    assert_eq!(html.code, 1, "{}", html.stderr);
+    let text = std::fs::read_to_string(&html_path).expect("report written");
+    assert!(
+        text.contains("<div class=\"detail\">read by meaning: <code>copd</code> is health.condition data (word <code>copd</code>: chronic lung disease; also <code>inhaler</code>"),
+        "{text}"
+    );
+}

@@ -217,7 +217,7 @@ fn a_long_flat_condition_parses() {
 
 #[test]
 fn a_chain_of_400_sets_compiles_without_overflow() {
-    let mut text = String::from("policy \"deep\"\n");
+    let mut text = String::from("policy \"deep\"\nattribute a\n");
     for i in 0..400 {
         text.push_str(&format!("set s{i} = s{}\n", i + 1));
     }

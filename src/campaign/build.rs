@@ -886,6 +886,9 @@ fn filter(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Filter> {
                 )),
             ),
             (FilterOp::In | FilterOp::NotIn, _) => {}
+            (op, Some(v)) if op.is_text() => text_operands(cx, op, v),
+            (op, Some(v)) if op.is_regex() => regex_operand(cx, op, v),
+            (op, Some(v)) if op.is_range() => range_operand(cx, op, v),
             (op, Some(v)) if matches!(v.value, FilterValue::Many(_)) => {
                 cx.enter("value".to_owned(), v.span, |cx| {
                     cx.invalid_with_span(
@@ -906,6 +909,117 @@ fn filter(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Filter> {
         op: op?,
         value,
     })
+}
+
+/// `contains`, `starts_with`, `ends_with` (and `not_…`): a text, or a list
+/// of texts (any of them); each wrong item is reported where it is.
+fn text_operands(cx: &mut Cx<'_>, op: FilterOp, v: &Spanned<FilterValue>) {
+    let bad: Vec<Span> = match &v.value {
+        FilterValue::One(Scalar::Str(_)) => Vec::new(),
+        FilterValue::One(_) => vec![v.span],
+        FilterValue::Many(list) if list.is_empty() => vec![v.span],
+        FilterValue::Many(list) => list
+            .iter()
+            .filter(|i| !matches!(i.value, Scalar::Str(_)))
+            .map(|i| i.span)
+            .collect(),
+    };
+    for span in bad {
+        cx.enter("value".to_owned(), v.span, |cx| {
+            cx.invalid_with_span(
+                span,
+                format!(
+                    "{} must be text (or a non-empty list of texts) with `{op}`",
+                    cx.subject()
+                ),
+                "expected text in quotes",
+            );
+        });
+    }
+}
+
+/// `matches` / `not_matches`: one regular expression, in Rust syntax, at
+/// most [`MAX_FILTER_REGEX_BYTES`] long and compiling within
+/// [`MAX_FILTER_REGEX_COMPILED`]; errors point at the value.
+fn regex_operand(cx: &mut Cx<'_>, op: FilterOp, v: &Spanned<FilterValue>) {
+    let problem = match &v.value {
+        FilterValue::One(Scalar::Str(p)) if p.len() > MAX_FILTER_REGEX_BYTES => Some((
+            format!(
+                "the pattern is {} bytes; at most {MAX_FILTER_REGEX_BYTES} are allowed",
+                p.len()
+            ),
+            "pattern too long",
+        )),
+        FilterValue::One(Scalar::Str(p)) => regex::RegexBuilder::new(p)
+            .size_limit(MAX_FILTER_REGEX_COMPILED)
+            .build()
+            .err()
+            .map(|e| (regex_error(&e), "not a valid regular expression")),
+        _ => Some((
+            format!("`{op}` takes one regular expression in quotes"),
+            "expected a pattern in quotes",
+        )),
+    };
+    if let Some((detail, label)) = problem {
+        cx.enter("value".to_owned(), v.span, |cx| {
+            cx.invalid_with_span(v.span, format!("{}: {detail}", cx.subject()), label);
+        });
+    }
+}
+
+/// The one line of a regex error that says what is wrong.
+fn regex_error(e: &regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the pattern compiles to more than {limit} bytes")
+        }
+        other => {
+            let text = other.to_string();
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix("error:"))
+                .map_or_else(
+                    || text.lines().next().unwrap_or("").to_string(),
+                    |l| l.trim().to_string(),
+                )
+        }
+    }
+}
+
+/// `between` / `not_between`: `[low, high]`, two numbers or two dates
+/// (`2026-01-01`), low not above high.
+fn range_operand(cx: &mut Cx<'_>, op: FilterOp, v: &Spanned<FilterValue>) {
+    let number = |s: &Scalar| match s {
+        Scalar::Int(i) => Some(*i as f64),
+        Scalar::Float(f) => Some(*f),
+        _ => None,
+    };
+    let date = |s: &Scalar| match s {
+        Scalar::Str(t) => t.parse::<jiff::civil::Date>().ok(),
+        _ => None,
+    };
+    let problem = match &v.value {
+        FilterValue::Many(list) if list.len() == 2 => {
+            let (lo, hi) = (&list[0].value, &list[1].value);
+            match (number(lo), number(hi), date(lo), date(hi)) {
+                (Some(a), Some(b), _, _) if a <= b => None,
+                (_, _, Some(a), Some(b)) if a <= b => None,
+                (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_)) => {
+                    Some("the low bound is above the high bound")
+                }
+                _ => Some("the bounds must be two numbers or two dates (`2026-01-01`)"),
+            }
+        }
+        _ => Some("expected `[low, high]`: a list of exactly two bounds"),
+    };
+    if let Some(problem) = problem {
+        cx.enter("value".to_owned(), v.span, |cx| {
+            cx.invalid_with_span(
+                v.span,
+                format!("{} is not a range for `{op}`: {problem}", cx.subject()),
+                "expected [low, high]",
+            );
+        });
+    }
 }
 
 fn schedule(cx: &mut Cx<'_>, o: Obj<'_>) -> Option<Schedule> {

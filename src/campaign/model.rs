@@ -227,7 +227,116 @@ keywords! {
         NotIn = "not_in",
         /// The attribute is known (the value, if given, is `true` or `false`).
         Exists = "exists",
+        /// The text contains the value (or one of a list of values).
+        Contains = "contains",
+        /// The text contains none of the values.
+        NotContains = "not_contains",
+        /// The text starts with the value (or one of them): page paths.
+        StartsWith = "starts_with",
+        /// The text starts with none of the values.
+        NotStartsWith = "not_starts_with",
+        /// The text ends with the value (or one of them).
+        EndsWith = "ends_with",
+        /// The text ends with none of the values.
+        NotEndsWith = "not_ends_with",
+        /// The text matches a regular expression (Rust syntax, bounded size).
+        Matches = "matches",
+        /// The text does not match the regular expression.
+        NotMatches = "not_matches",
+        /// Within `[low, high]`, both included: two numbers, or two dates.
+        Between = "between",
+        /// Outside `[low, high]`.
+        NotBetween = "not_between",
     }
+}
+
+impl FilterOp {
+    /// Operators that take a list: `in`, `not_in`, `between` (two bounds)
+    /// and the text operators (any of several texts).
+    pub fn takes_list(self) -> bool {
+        matches!(
+            self,
+            FilterOp::In
+                | FilterOp::NotIn
+                | FilterOp::Between
+                | FilterOp::NotBetween
+                | FilterOp::Contains
+                | FilterOp::NotContains
+                | FilterOp::StartsWith
+                | FilterOp::NotStartsWith
+                | FilterOp::EndsWith
+                | FilterOp::NotEndsWith
+        )
+    }
+
+    /// Operators whose operands are text: `contains`, `starts_with`,
+    /// `ends_with` and their negations.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            FilterOp::Contains
+                | FilterOp::NotContains
+                | FilterOp::StartsWith
+                | FilterOp::NotStartsWith
+                | FilterOp::EndsWith
+                | FilterOp::NotEndsWith
+        )
+    }
+
+    /// `matches` or `not_matches`: the operand is a regular expression.
+    pub fn is_regex(self) -> bool {
+        matches!(self, FilterOp::Matches | FilterOp::NotMatches)
+    }
+
+    /// `between` or `not_between`.
+    pub fn is_range(self) -> bool {
+        matches!(self, FilterOp::Between | FilterOp::NotBetween)
+    }
+}
+
+/// The most bytes a filter's regular expression may have, and the most
+/// its compiled form may take: a campaign cannot make checking slow.
+pub const MAX_FILTER_REGEX_BYTES: usize = 1024;
+/// See [`MAX_FILTER_REGEX_BYTES`].
+pub const MAX_FILTER_REGEX_COMPILED: usize = 1 << 20;
+
+/// The words of a filter's regular expression, for classifying what it
+/// selects: `(?i)^/health/(oncology|chemo)` reads as `/health/ oncology
+/// chemo`. Flags and escapes of character classes are dropped, and
+/// operators become spaces, so a URL pattern still reads as a path.
+pub fn regex_words(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // `(?i)` and `(?:`: flags and non-capturing groups.
+            '(' if chars.peek() == Some(&'?') => {
+                chars.next();
+                while let Some(&f) = chars.peek() {
+                    if f == ')' || f == ':' {
+                        chars.next();
+                        break;
+                    }
+                    chars.next();
+                }
+                out.push(' ');
+            }
+            '\\' => match chars.next() {
+                // An escaped literal stays (`\.` in `cancer\.org`).
+                Some(e) if !e.is_ascii_alphanumeric() => out.push(e),
+                // `\d`, `\w`, `\b`: a class or an anchor, not a word.
+                _ => out.push(' '),
+            },
+            '^' | '$' | '*' | '+' | '?' | '(' | ')' | '[' | ']' | '{' | '}' | '|' => out.push(' '),
+            // `.` is a wildcard between words, but part of a host name.
+            '.' if chars.peek().is_some_and(|n| n.is_alphanumeric()) && !out.ends_with(' ') => {
+                out.push('.');
+            }
+            '.' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A jurisdiction code such as `EU-FR`, `US-CA` or `GB`: a country or region
@@ -704,6 +813,8 @@ pub struct TargetedAttribute<'a> {
     pub span: Span,
     /// The filter's `value:`, whose strings are classified by meaning.
     pub value: Option<&'a Spanned<FilterValue>>,
+    /// The filter's operator (a regex operand is read by its words).
+    pub op: FilterOp,
     /// The segment whose filter names it.
     pub segment: &'a Spanned<Segment>,
     /// True when the targeting segment is in `audience.exclusions`.
@@ -867,6 +978,7 @@ impl CampaignModel {
                         name: &filter.attribute.value,
                         span: filter.attribute.span,
                         value: filter.value.value.as_ref(),
+                        op: filter.op.value,
                         segment,
                         excluded,
                         via: via.clone(),

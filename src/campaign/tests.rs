@@ -173,6 +173,77 @@ fn operators_accept_symbols() {
     );
 }
 
+#[test]
+fn segment_builder_operators_load() {
+    let c = load_ok(
+        "id: x\naudience:\n  segments:\n    - name: s\n      filters:\n        \
+         - { attribute: a, op: contains, value: [copd, \"sign language\"] }\n        \
+         - { attribute: b, op: not_starts_with, value: \"/oncology/\" }\n        \
+         - { attribute: c, op: ends_with, value: \".org\" }\n        \
+         - { attribute: d, op: not_matches, value: \"(?i)^/rehab\" }\n        \
+         - { attribute: e, op: between, value: [2026-01-01, 2026-12-31] }\n        \
+         - { attribute: f, op: not_between, value: [1, 2.5] }\n",
+    );
+    let ops: Vec<FilterOp> = c
+        .model
+        .segments()
+        .flat_map(|s| items(&s.filters))
+        .map(|f| f.op.value)
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            FilterOp::Contains,
+            FilterOp::NotStartsWith,
+            FilterOp::EndsWith,
+            FilterOp::NotMatches,
+            FilterOp::Between,
+            FilterOp::NotBetween
+        ]
+    );
+}
+
+#[test]
+fn bad_operator_operands_point_at_the_value() {
+    let head = "id: x\naudience:\n  segments:\n    - name: s\n      filters:\n        - ";
+    for (filter, at) in [
+        ("{ attribute: a, op: contains, value: 3 }", "3"),
+        ("{ attribute: a, op: contains, value: [x, 4] }", "4"),
+        ("{ attribute: a, op: contains, value: [] }", "[]"),
+        (
+            "{ attribute: a, op: matches, value: \"(unclosed\" }",
+            "\"(unclosed\"",
+        ),
+        ("{ attribute: a, op: matches, value: [a] }", "[a]"),
+        ("{ attribute: a, op: between, value: [9, 1] }", "[9, 1]"),
+        ("{ attribute: a, op: between, value: [1] }", "[1]"),
+        ("{ attribute: a, op: not_between, value: [x, 1] }", "[x, 1]"),
+        ("{ attribute: a, op: between, value: 3 }", "3"),
+    ] {
+        let (code, label) = only_label(&format!("{head}{filter}\n"));
+        assert_eq!(code, "scruple::campaign::invalid_value", "{filter}");
+        assert_eq!(label, at, "{filter}");
+    }
+    // A pattern over the size bound is refused before compiling.
+    let long = format!(
+        "{head}{{ attribute: a, op: matches, value: \"{}\" }}\n",
+        "a".repeat(2000)
+    );
+    assert_eq!(only_label(&long).0, "scruple::campaign::invalid_value");
+}
+
+#[test]
+fn regex_operands_read_by_their_words() {
+    assert_eq!(
+        regex_words("(?i)^/(addiction|alcohol)-support/"),
+        "/ addiction alcohol -support/"
+    );
+    assert_eq!(regex_words("cancer\\.org/.*"), "cancer.org/");
+    assert_eq!(regex_words("\\bchemo(therapy)?\\b"), "chemo therapy");
+    assert_eq!(regex_words("www.cancer.org"), "www.cancer.org");
+    assert_eq!(regex_words(""), "");
+}
+
 // ------------------------------------------------------------------ spans
 
 const SPANS: &str = "\

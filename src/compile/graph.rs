@@ -28,6 +28,11 @@ pub enum NodeKind {
     Table,
     /// A rule.
     Rule,
+    /// A data category a dictionary entry declares (`health.condition`, or
+    /// `none`).
+    Category,
+    /// A value declared by a `values` entry of the data dictionary.
+    Value,
 }
 
 impl NodeKind {
@@ -40,6 +45,8 @@ impl NodeKind {
             NodeKind::Purpose => "purpose",
             NodeKind::Table => "table",
             NodeKind::Rule => "rule",
+            NodeKind::Category => "category",
+            NodeKind::Value => "value",
         }
     }
 }
@@ -71,6 +78,8 @@ pub enum EdgeKind {
     ProxyFor,
     /// Attribute is derived from attribute.
     DerivedFrom,
+    /// Attribute or value means a data category (the data dictionary).
+    Means,
 }
 
 impl EdgeKind {
@@ -83,6 +92,7 @@ impl EdgeKind {
             EdgeKind::DefersTo => "defers to",
             EdgeKind::ProxyFor => "proxy for",
             EdgeKind::DerivedFrom => "derived from",
+            EdgeKind::Means => "means",
         }
     }
 }
@@ -122,6 +132,8 @@ pub fn to_dot(graph: &PolicyGraph) -> String {
             NodeKind::Purpose => "hexagon",
             NodeKind::Table => "box3d",
             NodeKind::Rule => "box",
+            NodeKind::Category => "tab",
+            NodeKind::Value => "plaintext",
         };
         let _ = writeln!(
             out,
@@ -137,6 +149,7 @@ pub fn to_dot(graph: &PolicyGraph) -> String {
             EdgeKind::DefersTo => ", style=bold, color=gray40",
             EdgeKind::Imports => ", style=dashed",
             EdgeKind::ProxyFor | EdgeKind::DerivedFrom => ", style=dotted",
+            EdgeKind::Means => ", style=dashed, color=gray40",
             EdgeKind::Uses => "",
         };
         let _ = writeln!(
@@ -163,12 +176,16 @@ pub fn to_mermaid(graph: &PolicyGraph) -> String {
             NodeKind::Purpose => ("{{", "}}"),
             NodeKind::Table => ("[(", ")]"),
             NodeKind::Rule => ("[", "]"),
+            NodeKind::Category => ("[\\", "\\]"),
+            NodeKind::Value => (">", "]"),
         };
         let _ = writeln!(out, "  {}{open}\"{label}\"{close}", node_id(node));
     }
     for edge in graph.edge_references() {
         let arrow = match edge.weight().kind {
-            EdgeKind::Imports | EdgeKind::ProxyFor | EdgeKind::DerivedFrom => "-.->",
+            EdgeKind::Imports | EdgeKind::ProxyFor | EdgeKind::DerivedFrom | EdgeKind::Means => {
+                "-.->"
+            }
             EdgeKind::Requires => "==>",
             EdgeKind::DefersTo => "-.->",
             EdgeKind::Uses => "-->",

@@ -6,6 +6,7 @@
 //! across all files; a policy is returned only when there are none.
 
 pub mod cond;
+pub mod dictionary;
 pub mod graph;
 pub mod load;
 mod resolve;
@@ -39,6 +40,8 @@ pub struct Policy {
     pub rules: Vec<CompiledRule>,
     /// The dependency graph.
     pub graph: PolicyGraph,
+    /// The data dictionary: what declared attributes and values mean.
+    pub dictionary: dictionary::Dictionary,
 }
 
 /// One policy file of a compiled policy.

@@ -7,6 +7,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
 use super::cond::{category_member, Cond, FieldPath, SymbolSet, Term};
+use super::dictionary::{value_kind, Dictionary, Meaning};
 use super::graph::{EdgeKind, GraphEdge, GraphNode, NodeKind, PolicyGraph};
 use super::load::{Loaded, LoadedFile};
 use super::{
@@ -18,7 +19,7 @@ use crate::syntax::ast::{
     self, AgeLimit, ConsentScope, Constraint, Expr, Ident, Item, SetExpr, SetTerm,
 };
 use crate::taxonomy::categories::ALIASES;
-use crate::taxonomy::{law_view, CategoryId, Law, CATEGORIES};
+use crate::taxonomy::{classify, law_view, CategoryId, Kind, Law, CATEGORIES};
 
 /// Channels a campaign can use; `on …` in a cap must name these.
 pub const CHANNELS: [&str; 5] = ["email", "sms", "push", "web", "ads"];
@@ -76,8 +77,12 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         skipped_rules,
         suggested: BTreeSet::new(),
         incomplete,
+        targeting_checked: BTreeSet::new(),
+        values: Vec::new(),
+        dictionary: Dictionary::default(),
     };
     r.declare();
+    r.build_dictionary();
     r.link();
     r.report_cycles();
     r.flatten_all();
@@ -95,6 +100,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
         purposes,
         tables,
         flat,
+        dictionary,
         ..
     } = r;
     if has_errors {
@@ -151,6 +157,7 @@ pub(super) fn compile_loaded(loaded: Loaded) -> (Option<Policy>, Vec<Diag>) {
             .collect(),
         rules: ordered,
         graph,
+        dictionary,
     };
     (Some(policy), diags)
 }
@@ -174,6 +181,12 @@ struct Resolver<'a> {
     suggested: BTreeSet<(String, String)>,
     /// Some input could not be read or parsed.
     incomplete: bool,
+    /// Targeting-set members already checked, by (file, offset).
+    targeting_checked: BTreeSet<(usize, usize)>,
+    /// `values … category …` declarations, in file order.
+    values: Vec<(usize, ast::ValuesDecl)>,
+    /// The data dictionary, built by [`Resolver::build_dictionary`].
+    dictionary: Dictionary,
 }
 
 impl Resolver<'_> {
@@ -226,6 +239,7 @@ impl Resolver<'_> {
             for item in &ast.items {
                 match item {
                     Item::Import(_) => {}
+                    Item::Values(decl) => self.values.push((fi, decl.clone())),
                     Item::Set(decl) => {
                         if let Some((f, d)) = self.sets.get(&decl.name.name) {
                             let first = (*f, d.name.span);
@@ -403,6 +417,11 @@ impl Resolver<'_> {
             self.attributes.values().cloned().collect();
         for (fi, decl) in &attributes {
             let from = self.node(NodeKind::Attribute, &decl.name.name, Some(*fi));
+            // The data dictionary: what the attribute means.
+            if let Some(category) = &decl.category {
+                let to = self.node(NodeKind::Category, &category.name, None);
+                self.edge(from, to, EdgeKind::Means, *fi, category.span);
+            }
             for (targets, kind) in [
                 (&decl.proxy_for, EdgeKind::ProxyFor),
                 (&decl.derived_from, EdgeKind::DerivedFrom),
@@ -411,6 +430,14 @@ impl Resolver<'_> {
                     let to = self.node(NodeKind::Attribute, &target.name, None);
                     self.edge(from, to, kind, *fi, target.span);
                 }
+            }
+        }
+        let values = self.values.clone();
+        for (fi, decl) in &values {
+            let to = self.node(NodeKind::Category, &decl.category.name, None);
+            for value in &decl.values {
+                let from = self.node(NodeKind::Value, &value.value, Some(*fi));
+                self.edge(from, to, EdgeKind::Means, *fi, decl.category.span);
             }
         }
         let rules = self.rules.clone();
@@ -434,8 +461,11 @@ impl Resolver<'_> {
             match &decl.constraint {
                 Constraint::ForbidTargeting {
                     attributes: set, ..
+                } => {
+                    self.link_set_expr(from, set, fi);
+                    self.check_targeting_names(set, fi, &mut BTreeSet::new());
                 }
-                | Constraint::ForbidFields { fields: set, .. } => self.link_set_expr(from, set, fi),
+                Constraint::ForbidFields { fields: set, .. } => self.link_set_expr(from, set, fi),
                 Constraint::AllowOnlyFields {
                     fields, purpose, ..
                 } => {
@@ -491,6 +521,231 @@ impl Resolver<'_> {
             }
             self.check_placeholders(decl, fi);
         }
+    }
+
+    /// Builds the data dictionary from `attribute … category …` and
+    /// `values … category …`: each category must exist (`none` clears), a
+    /// value is declared once, and a declaration that clears what the
+    /// vocabulary reads as sensitive must say `because`.
+    fn build_dictionary(&mut self) {
+        let attributes: Vec<(usize, ast::AttributeDecl)> =
+            self.attributes.values().cloned().collect();
+        for (fi, decl) in attributes {
+            let Some(category) = &decl.category else {
+                if let Some(because) = &decl.because {
+                    if decl.proxy_for.is_empty() && decl.derived_from.is_empty() {
+                        self.diags.push(
+                            Diag::warning(
+                                "scruple::resolve::reason_without_claim",
+                                format!("`because` explains nothing in the declaration of `{}`", decl.name.name),
+                            )
+                            .with_label(&self.files[fi].source, because.span, "a reason for no claim")
+                            .with_help("add what the attribute means (`category …`) or its lineage (`proxy_for …`), or remove the reason"),
+                        );
+                    }
+                }
+                continue;
+            };
+            let Some(declared) = self.declared_category(category, fi) else {
+                continue;
+            };
+            let meaning = Meaning {
+                category: declared,
+                reason: decl.because.as_ref().map(|b| b.value.clone()),
+                written: decl.name.name.clone(),
+                file: fi,
+                span: decl.name.span,
+            };
+            self.check_clearing(&meaning, Kind::AttributeName, category, fi);
+            self.dictionary
+                .attributes
+                .insert(decl.name.name.clone(), meaning);
+        }
+        let values = std::mem::take(&mut self.values);
+        for (fi, decl) in &values {
+            let Some(declared) = self.declared_category(&decl.category, *fi) else {
+                continue;
+            };
+            for value in &decl.values {
+                let key = Dictionary::key(&value.value);
+                if let Some(first) = self.dictionary.values.get(&key) {
+                    let first_source = self.files[first.file].source.clone();
+                    let first_span = first.span;
+                    self.diags.push(
+                        Diag::error(
+                            "scruple::resolve::duplicate_value",
+                            format!("the value `{}` is declared twice", value.value),
+                        )
+                        .with_label(&self.files[*fi].source, value.span, "declared again here")
+                        .with_label(&first_source, first_span, "first declared here")
+                        .with_help("a value has one meaning for every campaign: keep one declaration (values are compared by their words, so `sign_language` and `Sign Language` are one)"),
+                    );
+                    continue;
+                }
+                let meaning = Meaning {
+                    category: declared,
+                    reason: decl.because.as_ref().map(|b| b.value.clone()),
+                    written: value.value.clone(),
+                    file: *fi,
+                    span: value.span,
+                };
+                self.check_clearing(&meaning, value_kind(&value.value), &decl.category, *fi);
+                self.dictionary.values.insert(key, meaning);
+            }
+        }
+        self.values = values;
+    }
+
+    /// The category a dictionary declaration names: `Some(None)` for
+    /// `none`, `None` (reported) when no category has that id.
+    fn declared_category(&mut self, written: &Ident, file: usize) -> Option<Option<CategoryId>> {
+        if written.name == "none" {
+            return Some(None);
+        }
+        if let Some(id) = CategoryId::parse(&written.name) {
+            return Some(Some(id));
+        }
+        let mut names: Vec<String> = CATEGORIES.iter().map(|c| c.id.to_string()).collect();
+        names.extend(ALIASES.iter().map(|(a, _)| a.to_string()));
+        names.push("none".to_string());
+        self.unknown(
+            "category",
+            written,
+            file,
+            names,
+            " Categories are listed in docs/taxonomy.md; `none` declares data that is no category",
+        );
+        None
+    }
+
+    /// A declaration that makes what the vocabulary reads as sensitive
+    /// non-sensitive (or another category outside its family) must give a
+    /// reason: without one, a slip in the dictionary would let sensitive
+    /// targeting through unexplained.
+    fn check_clearing(&mut self, meaning: &Meaning, kind: Kind, written: &Ident, file: usize) {
+        if meaning.reason.is_some() {
+            return;
+        }
+        let Some(read) = classify(&meaning.written, kind).category else {
+            return;
+        };
+        if !read.is_sensitive() {
+            return;
+        }
+        let family = |c: CategoryId| c.as_str().split('.').next().unwrap_or("").to_string();
+        if meaning
+            .category
+            .is_some_and(|d| d.is_sensitive() && family(d) == family(read))
+        {
+            return;
+        }
+        let to = meaning.category.map_or("none", CategoryId::as_str);
+        self.diags.push(
+            Diag::error(
+                "scruple::resolve::override_without_reason",
+                format!(
+                    "`{}` is read as {read} data; declaring it {to} needs a reason",
+                    meaning.written
+                ),
+            )
+            .with_label(&self.files[file].source, written.span, "overrides the classifier")
+            .with_help(format!(
+                "add `because \"…\"` saying why `{}` is not {read} data, so the decision is on record",
+                meaning.written
+            )),
+        );
+    }
+
+    /// Every name a `forbid targeting` set lists, through the named sets it
+    /// uses, must mean something: a declared attribute, a set, a taxonomy
+    /// category, or a name the taxonomy's vocabulary places (a set is named
+    /// outside brackets: `[beliefs]` is the literal name). Otherwise a
+    /// typo (`[helth]`) would forbid nothing and every campaign would pass.
+    /// Each member is reported once, where it is written.
+    fn check_targeting_names(&mut self, expr: &SetExpr, file: usize, seen: &mut BTreeSet<String>) {
+        // A file that did not parse may declare the name: its errors stand.
+        if self.incomplete {
+            return;
+        }
+        // An explicit stack: a chain of sets of any length does not recurse.
+        let mut stack: Vec<(SetExpr, usize)> = vec![(expr.clone(), file)];
+        let mut known: HashMap<String, bool> = HashMap::new();
+        while let Some((expr, file)) = stack.pop() {
+            for term in &expr.terms {
+                match term {
+                    SetTerm::Ref(name) => {
+                        if !seen.insert(name.name.clone()) {
+                            continue;
+                        }
+                        if let Some((f, decl)) = self.sets.get(&name.name) {
+                            stack.push((decl.value.clone(), *f));
+                        }
+                    }
+                    SetTerm::List(members, _) => {
+                        for m in members {
+                            if !self.targeting_checked.insert((file, m.span.start as usize)) {
+                                continue;
+                            }
+                            let meaningful = match known.get(&m.name) {
+                                Some(&k) => k,
+                                None => {
+                                    let k = self.means_something(&m.name);
+                                    known.insert(m.name.clone(), k);
+                                    k
+                                }
+                            };
+                            if meaningful {
+                                continue;
+                            }
+                            self.unknown_targeting_name(m, file);
+                        }
+                    }
+                    SetTerm::Category(_) | SetTerm::Law(_) => {}
+                }
+            }
+        }
+    }
+
+    /// Whether a name listed in a targeting set is known (see
+    /// [`Resolver::check_targeting_names`]).
+    fn means_something(&self, name: &str) -> bool {
+        self.attributes.contains_key(name)
+            || self.dictionary.values.contains_key(&Dictionary::key(name))
+            || CategoryId::parse(name).is_some()
+            || classify(name, Kind::AttributeName).category.is_some()
+    }
+
+    fn unknown_targeting_name(&mut self, name: &Ident, file: usize) {
+        let mut candidates: Vec<String> = CATEGORIES.iter().map(|c| c.id.to_string()).collect();
+        candidates.extend(ALIASES.iter().map(|(a, _)| a.to_string()));
+        candidates.extend(self.attributes.keys().cloned());
+        candidates.extend(self.sets.keys().cloned());
+        let near = did_you_mean(&name.name, candidates.iter().map(String::as_str));
+        let declare = format!(
+            "declare what it means: `attribute {} category CATEGORY`",
+            name.name
+        );
+        let help = match near {
+            _ if self.sets.contains_key(&name.name) => format!(
+                "`{0}` is a set: refer to it outside the brackets (`… + {0}`); in a list it is the literal name",
+                name.name
+            ),
+            Some(near) => format!("did you mean `{near}`? Or {declare}"),
+            None => format!(
+                "name a taxonomy category (`category health`, listed in docs/taxonomy.md), a set, or a declared attribute; or {declare}"
+            ),
+        };
+        self.diags.push(
+            Diag::error(
+                "scruple::resolve::unknown_targeting_name",
+                format!(
+                    "`{}` is not a declared attribute, a set, or a data category: this rule would forbid nothing by it",
+                    name.name
+                ),
+            )
+            .with_label(&self.files[file].source, name.span, "not known")
+            .with_help(help),
+        );
     }
 
     fn link_purpose(&mut self, from: NodeIndex, name: &Ident, file: usize) {
@@ -1243,7 +1498,7 @@ mod tests {
     #[test]
     fn set_chain_50000_deep_flattens_linearly() {
         let n = 50_000;
-        let mut text = String::from("policy \"deep\"\n");
+        let mut text = String::from("policy \"deep\"\nattribute a\nattribute x\n");
         for i in 0..n {
             text.push_str(&format!("set s{i} = s{} + [x]\n", i + 1));
         }

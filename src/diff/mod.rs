@@ -256,6 +256,10 @@ pub struct AttributeDiff {
     pub derived_from: Delta,
     /// `proxy_for` changes.
     pub proxy_for: Delta,
+    /// Data dictionary `category` changes (`none` included); omitted when
+    /// unchanged.
+    #[serde(skip_serializing_if = "Delta::is_empty")]
+    pub category: Delta,
 }
 
 /// A purpose that was added, removed or re-described.
@@ -503,7 +507,15 @@ impl<'a> Differ<'a> {
             };
             let derived_from = lineage(|d| &d.derived_from);
             let proxy_for = lineage(|d| &d.proxy_for);
-            let differs = !derived_from.is_empty() || !proxy_for.is_empty();
+            let category = {
+                let names = |a: Option<&'a compile::AttributeDef>| {
+                    a.and_then(|a| a.decl.category.as_ref())
+                        .map(|c| c.name.as_str())
+                        .into_iter()
+                };
+                Delta::between(names(o), names(n))
+            };
+            let differs = !derived_from.is_empty() || !proxy_for.is_empty() || !category.is_empty();
             let Some(change) = change_kind(o.is_some(), n.is_some(), differs) else {
                 continue;
             };
@@ -513,6 +525,7 @@ impl<'a> Differ<'a> {
                 change,
                 derived_from,
                 proxy_for,
+                category,
             });
         }
     }
@@ -1173,8 +1186,8 @@ mod tests {
     const BASE: &str = r#"policy "p"
   version "1.0.0"
 
-set inner = [a]
-set outer = inner + [b]
+set inner = [religion]
+set outer = inner + [health]
 
 rule r1 {
   severity warning
@@ -1186,6 +1199,28 @@ rule r2 {
   require owner
 }
 "#;
+
+    /// Issue 11 item 3: a data dictionary entry's category is compared.
+    #[test]
+    fn a_changed_dictionary_category_is_reported() {
+        let old = BASE.replace("set inner", "attribute care_pathway\nset inner");
+        let new = BASE.replace(
+            "set inner",
+            "attribute care_pathway category health.treatment\nset inner",
+        );
+        let d = diff(
+            &policy(&[("p.scruple", &old)]),
+            &policy(&[("p.scruple", &new)]),
+        );
+        assert_eq!(d.attributes.len(), 1);
+        assert_eq!(d.attributes[0].category.added, ["health.treatment"]);
+        assert!(d.attributes[0].category.removed.is_empty());
+        let unchanged = diff(
+            &policy(&[("p.scruple", &new)]),
+            &policy(&[("p.scruple", &new)]),
+        );
+        assert!(unchanged.attributes.is_empty());
+    }
 
     #[test]
     fn moving_reformatting_and_commenting_is_not_a_change() {
@@ -1199,8 +1234,8 @@ rule r1 {
   severity   warning
   forbid targeting on outer
 }
-set outer = inner + [b]
-set inner = [a]
+set outer = inner + [health]
+set inner = [religion]
 "#;
         let d = diff(
             &policy(&[("p.scruple", BASE)]),
@@ -1211,7 +1246,10 @@ set inner = [a]
 
     #[test]
     fn set_changes_name_the_rules_using_them_through_other_sets() {
-        let changed = BASE.replace("set inner = [a]", "set inner = [a, c]");
+        let changed = BASE.replace(
+            "set inner = [religion]",
+            "set inner = [religion, ethnicity]",
+        );
         let d = diff(
             &policy(&[("p.scruple", BASE)]),
             &policy(&[("p.scruple", &changed)]),
@@ -1220,7 +1258,7 @@ set inner = [a]
         let names: Vec<&str> = d.sets.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["inner", "outer"]);
         for set in &d.sets {
-            assert_eq!(set.members.added, ["c"]);
+            assert_eq!(set.members.added, ["ethnicity"]);
             assert_eq!(set.used_by, ["r1"]);
         }
         // A set declared in the pack changed without a version bump.

@@ -273,6 +273,7 @@ pub fn human(
             for (what, delta) in [
                 ("derived_from", &attr.derived_from),
                 ("proxy_for", &attr.proxy_for),
+                ("category", &attr.category),
             ] {
                 if !delta.is_empty() {
                     let _ = writeln!(out, "      {what}: {}", delta_text(delta, plain));
@@ -518,6 +519,7 @@ pub fn markdown(
             for (what, delta) in [
                 ("derived_from", &attr.derived_from),
                 ("proxy_for", &attr.proxy_for),
+                ("category", &attr.category),
             ] {
                 if !delta.is_empty() {
                     let _ = writeln!(out, "  - {what}: {}", md_delta(delta, md_code));

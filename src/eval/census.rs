@@ -9,22 +9,24 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::campaign::model::{items, CampaignModel, FilterValue, Scalar};
+use crate::campaign::model::{items, regex_words, CampaignModel, FilterValue, Scalar};
 use crate::compile::cond::set_contains;
+use crate::compile::dictionary::operand_kind;
 use crate::compile::Policy;
-use crate::taxonomy::{classify, Kind};
+use crate::taxonomy::Kind;
 
 /// Counts of targeting inputs by the evidence that placed them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TargetingCensus {
     /// Distinct inputs read (an input used twice counts once).
     pub inputs: usize,
-    /// Placed by a data dictionary entry. Always 0 until teams can declare
-    /// one (issue 11, item 3); kept so the shape does not change then.
+    /// Placed by a data dictionary entry (`attribute … category …`,
+    /// `values … category …`), `category none` included.
     pub dictionary: usize,
     /// Known to the policy by name: a declared `attribute` or a set member.
     pub name: usize,
-    /// Placed in a category by the taxonomy's vocabulary.
+    /// Placed by the taxonomy's vocabulary: in a category, or recognised as
+    /// a look-alike that is none (`age_verified`).
     pub vocabulary: usize,
     /// Neither known by name nor placed by the vocabulary.
     pub unclassified: usize,
@@ -77,7 +79,14 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
                 _ => Vec::new(),
             };
             for s in strings {
-                add(url_or_value(s), s);
+                // Read as `forbid targeting` reads it: a regex by its words,
+                // a page rule as a URL.
+                let text = if filter.op.value.is_regex() {
+                    regex_words(s)
+                } else {
+                    s.to_string()
+                };
+                add(operand_kind(&filter.attribute.value, &text), &text);
             }
         }
     }
@@ -109,9 +118,11 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
             Kind::Url => out.by_input.urls += 1,
             Kind::AudienceName => out.by_input.audience_names += 1,
         }
-        if known_by_name(policy, &text) {
+        if policy.dictionary.lookup(&text, kind).is_some() {
+            out.dictionary += 1;
+        } else if known_by_name(policy, &text) {
             out.name += 1;
-        } else if classify(&text, kind).category.is_some() {
+        } else if policy.dictionary.read(&text, kind).is_placed() {
             out.vocabulary += 1;
         } else {
             out.unclassified += 1;
@@ -124,14 +135,4 @@ pub fn census(policy: &Policy, model: &CampaignModel) -> TargetingCensus {
 fn known_by_name(policy: &Policy, text: &str) -> bool {
     policy.attributes.contains_key(text)
         || policy.sets.values().any(|s| set_contains(&s.members, text))
-}
-
-/// URLs and page paths are tokenised as URLs (as `forbid targeting` does).
-fn url_or_value(text: &str) -> Kind {
-    let t = text.trim_start();
-    if t.contains("://") || t.starts_with("www.") || t.starts_with('/') {
-        Kind::Url
-    } else {
-        Kind::Value
-    }
 }

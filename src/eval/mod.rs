@@ -10,6 +10,7 @@ pub mod census;
 pub mod expr;
 pub mod finding;
 pub mod rules;
+pub mod unknown;
 pub mod waivers;
 
 use jiff::Timestamp;
@@ -168,6 +169,7 @@ fn check_with(
         );
     }
     let mut diagnostics = vocabulary(policy, campaign);
+    diagnostics.extend(unknown::unknown_attributes(policy, campaign));
     diagnostics.extend(crate::campaign::advice::past_sends(campaign, options.now));
     diagnostics.extend(crate::campaign::advice::uncovered_jurisdictions(
         policy, campaign,

@@ -387,6 +387,52 @@ mod tests {
         (show(plan.prepare_json(line)), show(two_step))
     }
 
+    /// Issue 11 item 7: a record's attribute names are read like a
+    /// campaign's, by the dictionary and the taxonomy, on both paths.
+    #[test]
+    fn record_attributes_are_read_by_meaning() {
+        use crate::gate::{Decision, NoHistory};
+        let policy = policy();
+        let text = include_str!("../../examples/campaigns/spring-sale.yaml");
+        let campaign = crate::campaign::load(&SourceFile::new("spring-sale.yaml", text))
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        let at = jiff::Timestamp::from_second(1_795_428_000).unwrap_or_else(|e| panic!("{e}"));
+        let plan = GatePlan::new(&policy, &campaign, crate::eval::Options { now: at })
+            .unwrap_or_else(|r| panic!("{:?}", r.findings));
+        let record = |attributes: &str| {
+            format!(
+                r#"{{"id":"r","jurisdiction":"EU-FR","timezone":"Europe/Paris","age":34,"consents":{{"email_marketing":{{"granted_at":"2026-06-01T09:00:00Z","source":"double_opt_in"}}}},"attributes":{attributes}}}"#
+            )
+        };
+        let decide = |line: &str| {
+            let r = from_json(line).unwrap_or_else(|e| panic!("{e}"));
+            plan.decide(&r, at, &NoHistory)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        // `medical_history` is in no set: the vocabulary reads it as health.
+        for _ in 0..2 {
+            let line = record(r#"{"purchase_count":3,"medical_history":"copd"}"#);
+            let Decision::Suppress(reasons) = decide(&line) else {
+                panic!("allowed a record targeted on medical history");
+            };
+            let gdpr = reasons
+                .iter()
+                .find(|r| &*r.rule == "gdpr_art9_1_special_category_targeting")
+                .unwrap_or_else(|| panic!("{reasons:?}"));
+            assert!(
+                gdpr.message
+                    .contains("`medical_history` (read as health data)"),
+                "{}",
+                gdpr.message
+            );
+            let (one_pass, two_step) = both(&plan, &line);
+            assert_eq!(one_pass, two_step);
+        }
+        // Look-alikes and ordinary attributes pass.
+        let line = record(r#"{"purchase_count":3,"age_verified":true,"loyalty_tier":"gold"}"#);
+        assert!(matches!(decide(&line), Decision::Allow), "{line}");
+    }
+
     #[test]
     fn one_pass_agrees_with_two_steps_on_good_and_bad_records() {
         let policy = policy();

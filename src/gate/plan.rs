@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -26,6 +26,18 @@ use crate::syntax::ast::{Duration, TimeOfDay, TimeUnit};
 pub const MAX_PURPOSES: usize = 16;
 /// Most checks a plan holds (the failure set is a `u128`).
 pub const MAX_CHECKS: usize = 128;
+/// Most distinct record attribute names a plan remembers having read by
+/// meaning; further names are read again at each use (never dropped).
+pub const MAX_READ_NAMES: usize = 65_536;
+
+/// Record attribute names read by meaning: name → its id (past the plan's
+/// own names) when it falls in a forbidden category, and id → (name, the
+/// category member it was read as).
+#[derive(Debug, Default)]
+struct ReadNames {
+    ids: HashMap<Box<str>, Option<usize>>,
+    names: Vec<(Arc<str>, usize)>,
+}
 
 /// What one check of the plan tests.
 #[derive(Clone, Debug)]
@@ -98,6 +110,11 @@ pub struct GatePlan<'p> {
     attributes: HashMap<Arc<str>, usize>,
     /// Interned attribute id → name.
     attribute_names: Vec<Arc<str>>,
+    /// Some targeting rule forbids taxonomy categories: record attribute
+    /// names the plan does not list are read by meaning.
+    by_meaning: bool,
+    /// Record attribute names read by meaning so far.
+    read_names: RwLock<ReadNames>,
     /// Per check: what its reasons say about the rule.
     labels: Vec<Label>,
     /// Per check: the jurisdictions its rule is confined to (a top-level
@@ -215,6 +232,7 @@ impl Prepared<'_> {
         Prepared {
             id: Cow::Owned(self.id.into_owned()),
             opt_outs: self.opt_outs,
+            opt_out_since: self.opt_out_since,
             consent: self.consent,
             age: self.age,
             jurisdiction: self.jurisdiction,
@@ -264,6 +282,8 @@ impl<'p> GatePlan<'p> {
             forbidden: Vec::new(),
             attributes: HashMap::new(),
             attribute_names: Vec::new(),
+            by_meaning: false,
+            read_names: RwLock::new(ReadNames::default()),
             labels: Vec::new(),
             confined: Vec::new(),
             needs_zone: false,
@@ -383,6 +403,9 @@ impl<'p> GatePlan<'p> {
                     including_proxies,
                 } => {
                     let closure = closure(policy, attributes, *including_proxies);
+                    plan.by_meaning |= closure
+                        .iter()
+                        .any(|m| m.starts_with(crate::compile::cond::CATEGORY_PREFIX));
                     let set = plan.intern_attribute_set(&closure);
                     plan.checks.push(PlanCheck {
                         rule: rule_index,
@@ -587,9 +610,94 @@ impl<'p> GatePlan<'p> {
         Ok(())
     }
 
-    /// The interned index of a targeting attribute the plan forbids somewhere.
+    /// The interned index of a targeting attribute the plan forbids
+    /// somewhere: by name, or, for a name the plan does not list, by what
+    /// the data dictionary or the taxonomy reads it as (issue 11 item 7).
+    /// Each distinct name is read once per plan and remembered (up to
+    /// [`MAX_READ_NAMES`] names; beyond that it is read every time).
     pub(super) fn attribute_index(&self, name: &str) -> Option<usize> {
-        self.attributes.get(name).copied()
+        if let Some(&id) = self.attributes.get(name) {
+            return Some(id);
+        }
+        if !self.by_meaning {
+            return None;
+        }
+        if let Ok(read) = self.read_names.read() {
+            if let Some(&known) = read.ids.get(name) {
+                return known;
+            }
+        }
+        let category = self
+            .policy
+            .dictionary
+            .read(name, crate::taxonomy::Kind::AttributeName)
+            .category()?;
+        let member = crate::compile::cond::category_member(category.as_str());
+        let Some(&pseudo) = self.attributes.get(member.as_str()) else {
+            self.remember(name, None);
+            return None;
+        };
+        Some(self.remember(name, Some(pseudo)).unwrap_or(pseudo))
+    }
+
+    /// Records how `name` was read; returns its own id (past the plan's
+    /// names) so that reasons can name it, or `None` when the table is full.
+    fn remember(&self, name: &str, pseudo: Option<usize>) -> Option<usize> {
+        let Ok(mut table) = self.read_names.write() else {
+            return None;
+        };
+        if table.ids.len() >= MAX_READ_NAMES {
+            return None;
+        }
+        let Some(pseudo) = pseudo else {
+            table.ids.insert(name.into(), None);
+            return None;
+        };
+        let id = self.attribute_names.len() + table.names.len();
+        table.names.push((name.into(), pseudo));
+        table.ids.insert(name.into(), Some(id));
+        Some(id)
+    }
+
+    /// The attribute id a mask is indexed by: itself, or for a name read by
+    /// meaning, its category's member.
+    fn mask_id(&self, id: usize) -> usize {
+        if id < self.attribute_names.len() {
+            return id;
+        }
+        self.read_names
+            .read()
+            .ok()
+            .and_then(|t| t.names.get(id - self.attribute_names.len()).map(|n| n.1))
+            .unwrap_or(id)
+    }
+
+    /// The name of attribute `id` for reasons: a name the plan lists, or a
+    /// record's name with how it was read (`medical_history`, read as
+    /// health.condition data).
+    fn attribute_label(&self, id: usize) -> String {
+        if let Some(name) = self.attribute_names.get(id) {
+            return match name.strip_prefix(crate::compile::cond::CATEGORY_PREFIX) {
+                Some(category) => format!("an attribute read as {category} data"),
+                None => format!("`{name}`"),
+            };
+        }
+        let read = self.read_names.read().ok().and_then(|t| {
+            t.names
+                .get(id - self.attribute_names.len())
+                .map(|(n, pseudo)| (n.clone(), *pseudo))
+        });
+        match read {
+            Some((name, pseudo)) => {
+                let category = self
+                    .attribute_names
+                    .get(pseudo)
+                    .and_then(|p| p.strip_prefix(crate::compile::cond::CATEGORY_PREFIX))
+                    .unwrap_or("sensitive");
+                format!("`{name}` (read as {category} data)")
+            }
+            None => String::new(),
+        }
     }
 
     /// The rest of [`GatePlan::prepare`], shared with the JSON fast path
@@ -772,7 +880,7 @@ impl<'p> GatePlan<'p> {
                     let mask = &self.forbidden[*set];
                     p.attributes
                         .iter()
-                        .any(|a| mask.get(*a).copied().unwrap_or(false))
+                        .any(|a| mask.get(self.mask_id(*a)).copied().unwrap_or(false))
                 }
                 Test::TooManyChecks => true,
             };
@@ -945,17 +1053,16 @@ impl<'p> GatePlan<'p> {
                     // (not the plan's map: that grows with the sets, and its
                     // iteration order is not stable).
                     let mask = &self.forbidden[*set];
-                    let mut hit: Vec<&str> = Vec::new();
+                    let mut hit: Vec<String> = Vec::new();
                     for &id in &p.attributes {
-                        let name = self.attribute_names.get(id).map_or("", |n| &**n);
-                        if mask.get(id).copied().unwrap_or(false) && !hit.contains(&name) {
+                        let name = self.attribute_label(id);
+                        if mask.get(self.mask_id(id)).copied().unwrap_or(false)
+                            && !hit.contains(&name)
+                        {
                             hit.push(name);
                         }
                     }
-                    format!(
-                        "targeted on `{}`, which this rule forbids",
-                        hit.join("`, `")
-                    )
+                    format!("targeted on {}, which this rule forbids", hit.join(", "))
                 }
                 Test::TooManyChecks => format!(
                     "the policy has more than {MAX_CHECKS} per-recipient checks for this campaign; the rest cannot be checked, so nobody is sent to"
@@ -1112,14 +1219,23 @@ fn closure(policy: &Policy, forbidden: &crate::compile::SymbolSet, proxies: bool
                 .push(name.as_str());
         }
     }
-    // Taxonomy categories (`category:health`) are not attribute names; the
-    // gate matches names only until it classifies record attributes too
-    // (issue 11 item 7), so they are left out of the list it matches.
+    // A taxonomy category (`category:health`) stands for itself and every
+    // category below it: a record attribute the dictionary or the vocabulary
+    // reads as `health.condition` is matched through the member
+    // `category:health.condition` ([`GatePlan::attribute_index`]).
     let names = forbidden
         .iter()
         .filter(|m| !m.starts_with(crate::compile::cond::CATEGORY_PREFIX));
     let mut seen: std::collections::HashSet<&str> = names.clone().map(String::as_str).collect();
     let mut out: Vec<String> = names.cloned().collect();
+    for category in crate::compile::cond::set_categories(forbidden) {
+        for below in crate::taxonomy::descendants(category) {
+            let member = crate::compile::cond::category_member(below.as_str());
+            if !out.contains(&member) {
+                out.push(member);
+            }
+        }
+    }
     let mut to_visit: Vec<&str> = forbidden.iter().map(String::as_str).collect();
     while let Some(name) = to_visit.pop() {
         for &child in children.get(name).map_or(&[][..], Vec::as_slice) {

@@ -62,6 +62,8 @@ pub enum Item {
     Set(SetDecl),
     /// `attribute name proxy_for … derived_from …`.
     Attribute(AttributeDecl),
+    /// `values [a, "b c"] category health because "…"`.
+    Values(ValuesDecl),
     /// `purpose name "description"`.
     Purpose(PurposeDecl),
     /// `table name default … { … }`.
@@ -126,6 +128,25 @@ pub struct AttributeDecl {
     pub proxy_for: Vec<Ident>,
     /// Attributes this one is computed from.
     pub derived_from: Vec<Ident>,
+    /// `category health.condition` or `category none`: what the attribute
+    /// means, for the data dictionary (overrides the classifier).
+    pub category: Option<Ident>,
+    /// `because "…"`: why the declaration says what it says.
+    pub because: Option<Str>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `values [asthma, copd] category health.condition because "…"`: what
+/// these values mean wherever a campaign writes them (data dictionary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValuesDecl {
+    /// The values as written (symbols become strings).
+    pub values: Vec<Str>,
+    /// A taxonomy category id, or `none`.
+    pub category: Ident,
+    /// Why.
+    pub because: Option<Str>,
     /// The whole declaration.
     pub span: Span,
 }

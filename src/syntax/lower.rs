@@ -27,6 +27,7 @@ pub fn lower(source: &Source, file: Pair<'_, Rule>) -> (Option<PolicyFile>, Vec<
             })),
             Rule::set_decl => items.push(Item::Set(cx.set_decl(pair))),
             Rule::attribute_decl => items.push(Item::Attribute(cx.attribute_decl(pair))),
+            Rule::values_decl => items.push(Item::Values(cx.values_decl(pair))),
             Rule::purpose_decl => {
                 if let Some(p) = cx.purpose_decl(pair) {
                     items.push(Item::Purpose(p));
@@ -315,12 +316,16 @@ impl Lowerer<'_> {
             description: None,
             proxy_for: Vec::new(),
             derived_from: Vec::new(),
+            category: None,
+            because: None,
             span,
         };
         for inner in pair.into_inner() {
             match inner.as_rule() {
                 Rule::ident => decl.name = self.ident(inner),
                 Rule::string => decl.description = Some(self.string(inner)),
+                Rule::meaning => decl.category = self.meaning(inner),
+                Rule::because => decl.because = self.because(inner),
                 Rule::lineage => {
                     let mut parts = inner.into_inner();
                     let is_proxy = parts.next().is_some_and(|k| k.as_str() == "proxy_for");
@@ -331,6 +336,57 @@ impl Lowerer<'_> {
                         decl.derived_from.extend(names);
                     }
                 }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    /// `category health.condition` → the id as written, with its span.
+    fn meaning(&mut self, pair: Pair<'_, Rule>) -> Option<Ident> {
+        let id = pair
+            .into_inner()
+            .find(|p| p.as_rule() == Rule::category_id)?;
+        Some(Ident {
+            name: id.as_str().to_string(),
+            span: span_of(&id),
+        })
+    }
+
+    /// `because "…"` → the reason.
+    fn because(&mut self, pair: Pair<'_, Rule>) -> Option<Str> {
+        let s = pair.into_inner().find(|p| p.as_rule() == Rule::string)?;
+        Some(self.string(s))
+    }
+
+    fn values_decl(&mut self, pair: Pair<'_, Rule>) -> ValuesDecl {
+        let span = span_of(&pair);
+        let mut decl = ValuesDecl {
+            values: Vec::new(),
+            category: placeholder(span),
+            because: None,
+            span,
+        };
+        for inner in pair.into_inner() {
+            match inner.as_rule() {
+                Rule::value_list => {
+                    for item in inner.into_inner() {
+                        match item.as_rule() {
+                            Rule::string => decl.values.push(self.string(item)),
+                            Rule::symbol => decl.values.push(Str {
+                                value: item.as_str().to_string(),
+                                span: span_of(&item),
+                            }),
+                            _ => {}
+                        }
+                    }
+                }
+                Rule::meaning => {
+                    if let Some(c) = self.meaning(inner) {
+                        decl.category = c;
+                    }
+                }
+                Rule::because => decl.because = self.because(inner),
                 _ => {}
             }
         }

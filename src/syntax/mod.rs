@@ -293,9 +293,12 @@ fn rule_in_words(rule: Rule) -> &'static str {
         header => "a `policy` header",
         header_field | header_key => "`version`, `owner` or `description`",
         import | kw_import | set_decl | kw_set | attribute_decl | kw_attribute | purpose_decl
-        | kw_purpose | table_decl | kw_table | rule_decl | kw_rule => {
-            "a declaration (`import`, `set`, `attribute`, `purpose`, `table` or `rule`)"
+        | kw_purpose | table_decl | kw_table | rule_decl | kw_rule | values_decl | kw_values => {
+            "a declaration (`import`, `set`, `attribute`, `values`, `purpose`, `table` or `rule`)"
         }
+        meaning => "`category` and a taxonomy category (or `none`)",
+        because | kw_because => "`because` and a reason in quotes",
+        value_list | value_item => "a list of values like `[asthma, \"type 2 diabetes\"]`",
         severity_stmt | kw_severity | cite_stmt | kw_cite | tags_stmt | kw_tags | when_stmt
         | kw_when | requires_stmt | kw_requires | defers_stmt | kw_defers | message_stmt | kw_message | help_stmt
         | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
@@ -303,7 +306,9 @@ fn rule_in_words(rule: Rule) -> &'static str {
         | require_consent | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
         | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement or `}`",
         severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
-        lineage | lineage_kind | kw_proxy_for | kw_derived_from => "`proxy_for` or `derived_from`",
+        lineage | lineage_kind | kw_proxy_for | kw_derived_from => {
+            "`proxy_for`, `derived_from` or `because`"
+        }
         set_expr | list => "a set (a set name or a list like `[a, b]`)",
         category_term | kw_category | category_id => "`category` and a taxonomy category",
         law_term | kw_law => "`law` and a law view such as `gdpr_art9`",

@@ -238,6 +238,9 @@ impl Printer<'_> {
                     text.push(' ');
                     text.push_str(&quote(&description.value));
                 }
+                if let Some(category) = &decl.category {
+                    let _ = write!(text, " category {}", category.name);
+                }
                 for (keyword, names) in [
                     ("proxy_for", &decl.proxy_for),
                     ("derived_from", &decl.derived_from),
@@ -245,6 +248,22 @@ impl Printer<'_> {
                     if !names.is_empty() {
                         let _ = write!(text, " {keyword} {}", join_names(names));
                     }
+                }
+                if let Some(because) = &decl.because {
+                    let _ = write!(text, " because {}", quote(&because.value));
+                }
+                self.code(0, text);
+            }
+            Item::Values(decl) => {
+                let values: Vec<String> =
+                    decl.values.iter().map(|v| value_item(&v.value)).collect();
+                let mut text = format!(
+                    "values [{}] category {}",
+                    values.join(", "),
+                    decl.category.name
+                );
+                if let Some(because) = &decl.because {
+                    let _ = write!(text, " because {}", quote(&because.value));
                 }
                 self.code(0, text);
             }
@@ -532,6 +551,21 @@ fn render(lines: &[Line]) -> String {
     out
 }
 
+/// A value of a `values` list: bare when it reads back as the same symbol
+/// (`asthma`, `EU-FR`), quoted otherwise (`"type 2 diabetes"`).
+fn value_item(value: &str) -> String {
+    let mut chars = value.chars();
+    let bare = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        value.to_string()
+    } else {
+        quote(value)
+    }
+}
+
 /// Display width of a line, counted in characters.
 fn width(text: &str) -> usize {
     text.chars().count()
@@ -543,6 +577,7 @@ pub(super) fn item_span(item: &Item) -> Span {
         Item::Import(import) => import.span,
         Item::Set(decl) => decl.span,
         Item::Attribute(decl) => decl.span,
+        Item::Values(decl) => decl.span,
         Item::Purpose(decl) => decl.span,
         Item::Table(decl) => decl.span,
         Item::Rule(rule) => rule.span,
@@ -555,6 +590,7 @@ fn same_line_group(a: &Item, b: &Item) -> bool {
         (a, b),
         (Item::Import(_), Item::Import(_))
             | (Item::Attribute(_), Item::Attribute(_))
+            | (Item::Values(_), Item::Values(_))
             | (Item::Purpose(_), Item::Purpose(_))
     )
 }

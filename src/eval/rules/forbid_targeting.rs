@@ -34,8 +34,9 @@
 
 use std::collections::VecDeque;
 
-use crate::campaign::model::{items, FilterValue, Scalar, Spanned};
+use crate::campaign::model::{items, regex_words, FilterOp, FilterValue, Scalar, Spanned};
 use crate::compile::cond::{set_categories, set_contains, SymbolSet};
+use crate::compile::dictionary::{operand_kind, Dictionary, Reading as DictReading};
 use crate::eval::{Ctx, Violation};
 use crate::source::Span;
 use crate::taxonomy::{classify, CategoryId, Kind};
@@ -53,6 +54,7 @@ enum Link {
 struct Forbidden<'a> {
     names: &'a SymbolSet,
     categories: Vec<&'a str>,
+    dictionary: &'a Dictionary,
 }
 
 /// How a text was read into a forbidden category.
@@ -84,16 +86,17 @@ impl Forbidden<'_> {
         if self.categories.is_empty() || text.trim().is_empty() {
             return None;
         }
-        let found = classify(text, kind);
-        let category = found.category?;
+        let found = self.dictionary.read(text, kind);
+        let category = found.category()?;
         let c = category.category();
         if !self.categories.iter().any(|f| c.is_within(f)) {
             return None;
         }
         // A page says what it is about; the site's name decides only when
         // the page does not. `shop.pharmacy.example/shoes/running` is a shoe
-        // page, not health data, while `cancer.org/` stays health.
-        if kind == Kind::Url {
+        // page, not health data, while `cancer.org/` stays health. A
+        // dictionary entry for the whole URL is a decision and stands.
+        if kind == Kind::Url && matches!(found, DictReading::Vocabulary(_)) {
             if let Some(path) = url_path(text) {
                 let page = classify(path, Kind::Url);
                 if page.category.is_some_and(|p| !p.is_sensitive()) {
@@ -101,11 +104,10 @@ impl Forbidden<'_> {
                 }
             }
         }
-        let evidence: Vec<String> = found.deciding().map(ToString::to_string).collect();
         Some(Reading {
             text: text.to_string(),
             category,
-            evidence: evidence.join("; "),
+            evidence: found.evidence(),
         })
     }
 
@@ -120,17 +122,6 @@ impl Forbidden<'_> {
     }
 }
 
-/// The kind to classify a filter string as: URLs and page paths are
-/// tokenised differently from plain values.
-fn value_kind(text: &str) -> Kind {
-    let t = text.trim_start();
-    if t.contains("://") || t.starts_with("www.") || t.starts_with('/') {
-        Kind::Url
-    } else {
-        Kind::Value
-    }
-}
-
 /// The path of a URL (`/shoes/running`), without host, query or fragment;
 /// `None` when there is no path beyond `/`.
 fn url_path(url: &str) -> Option<&str> {
@@ -140,15 +131,24 @@ fn url_path(url: &str) -> Option<&str> {
     (path.len() > 1).then_some(path)
 }
 
-/// The strings of a filter value with where each is written.
-fn strings(value: &Spanned<FilterValue>) -> Vec<(&str, Span)> {
+/// The strings of a filter value as written, as read, and where each is
+/// written; a regular expression (`matches`) is read by its words
+/// ([`regex_words`]) and shown as written.
+fn strings(value: &Spanned<FilterValue>, op: FilterOp) -> Vec<(&str, String, Span)> {
+    let text = |s: &str| {
+        if op.is_regex() {
+            regex_words(s)
+        } else {
+            s.to_string()
+        }
+    };
     match &value.value {
-        FilterValue::One(Scalar::Str(s)) => vec![(s.as_str(), value.span)],
+        FilterValue::One(Scalar::Str(s)) => vec![(s.as_str(), text(s), value.span)],
         FilterValue::One(_) => Vec::new(),
         FilterValue::Many(list) => list
             .iter()
             .filter_map(|item| match &item.value {
-                Scalar::Str(s) => Some((s.as_str(), item.span)),
+                Scalar::Str(s) => Some((s.as_str(), text(s), item.span)),
                 _ => None,
             })
             .collect(),
@@ -162,6 +162,7 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
     let forbidden = Forbidden {
         names: forbidden,
         categories: set_categories(forbidden),
+        dictionary: &cx.policy.dictionary,
     };
     let model = &cx.campaign.model;
     let mut out = Vec::new();
@@ -178,11 +179,14 @@ pub fn check(forbidden: &SymbolSet, including_proxies: bool, cx: &Ctx<'_>) -> Ve
                 None => {
                     let hits: Vec<(Reading, Span)> = target
                         .value
-                        .map(strings)
+                        .map(|v| strings(v, target.op))
                         .unwrap_or_default()
                         .into_iter()
-                        .filter_map(|(text, span)| {
-                            forbidden.read(text, value_kind(text)).map(|r| (r, span))
+                        .filter_map(|(written, text, span)| {
+                            let kind = operand_kind(target.name, &text);
+                            let mut r = forbidden.read(&text, kind)?;
+                            r.text = written.to_string();
+                            Some((r, span))
                         })
                         .collect();
                     let Some((first, span)) = hits.first().cloned() else {

@@ -706,6 +706,10 @@ fn campaign(out: &mut String, i: usize, c: &CampaignEntry<'_>) -> fmt::Result {
                 // The message of a skipped finding names the prerequisite.
                 Status::Skipped { .. } | Status::Deferred { .. } | Status::Violation => {}
             }
+            // How a name or value was read by meaning (issue 11 item 5).
+            for note in f.notes.iter().filter(|n| n.starts_with("read by meaning")) {
+                let _ = write!(detail, "<div class=\"detail\">{}</div>", rich(note));
+            }
             let status = status_label(&f.status);
             let class = status.to_lowercase();
             writeln!(

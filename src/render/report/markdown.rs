@@ -343,6 +343,10 @@ fn campaign(out: &mut String, c: &CampaignEntry<'_>) -> fmt::Result {
                 // The message of a skipped finding names the prerequisite.
                 Status::Skipped { .. } | Status::Deferred { .. } | Status::Violation => {}
             }
+            // How a name or value was read by meaning (issue 11 item 5).
+            for note in f.notes.iter().filter(|n| n.starts_with("read by meaning")) {
+                let _ = write!(finding, " *{}*", rich(note));
+            }
             let cites: Vec<String> = f.citations.iter().map(|c| escape(c)).collect();
             writeln!(
                 out,
