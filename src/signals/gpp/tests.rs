@@ -421,3 +421,13 @@ fn hostile_headers_are_bounded() {
     let e = err(&format!("{}~x", b64(&bits)));
     assert_eq!(e.kind, GppErrorKind::SectionIdTooLarge);
 }
+
+#[test]
+fn undefined_values_from_the_reference_tests_are_rejected() {
+    // UsNatV1.test.ts encodes SharingOptOutNotice = 3 (and other 3s) to
+    // BbbbGxsbFbA.YA; no specification defines 3, so the record is bad
+    // rather than read as some choice (the reference decodes it as 3).
+    let e = err("DBABLA~BbbbGxsbFbA.YA");
+    assert_eq!((e.field, e.bit_offset), ("SharingOptOutNotice", 10));
+    assert_eq!(e.kind, GppErrorKind::InvalidValue(3));
+}
