@@ -431,3 +431,15 @@ fn undefined_values_from_the_reference_tests_are_rejected() {
     assert_eq!((e.field, e.bit_offset), ("SharingOptOutNotice", 10));
     assert_eq!(e.kind, GppErrorKind::InvalidValue(3));
 }
+
+#[test]
+fn reference_encoder_strings_decode() {
+    let strings = include_str!("../../../tests/fixtures/gpp/reference-strings.txt");
+    let mut n = 0;
+    for s in strings.lines().filter(|l| !l.starts_with('#')) {
+        let gpp = decode_gpp_string(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert_eq!(gpp.sections.len(), gpp.header.section_ids.len());
+        n += 1;
+    }
+    assert_eq!(n, 40);
+}
