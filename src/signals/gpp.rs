@@ -404,17 +404,38 @@ impl fmt::Display for GppError {
 
 impl std::error::Error for GppError {}
 
+/// Where a sub-section is: its section's id and position (the header is
+/// position 0). Names are only written when an error needs them, so a
+/// good string costs no allocation for them.
+#[derive(Clone, Copy)]
+struct Place {
+    id: u16,
+    index: usize,
+}
+
+impl Place {
+    const HEADER: Place = Place { id: 3, index: 0 };
+
+    fn name(self) -> String {
+        if self.index == 0 {
+            "header".to_owned()
+        } else {
+            format!("{} (section {})", section_name(self.id), self.index)
+        }
+    }
+}
+
 /// Reads fields from one sub-section, naming it in its errors.
 struct Fields {
     bits: BitReader,
-    section: String,
+    section: Place,
     segment: &'static str,
 }
 
 impl Fields {
-    fn new(text: &str, section: &str, segment: &'static str) -> Result<Self, GppError> {
+    fn new(text: &str, section: Place, segment: &'static str) -> Result<Self, GppError> {
         let err = |kind| GppError {
-            section: section.to_owned(),
+            section: section.name(),
             segment,
             field: if segment == "gpc" {
                 "SubsectionType"
@@ -435,14 +456,14 @@ impl Fields {
         })?;
         Ok(Self {
             bits,
-            section: section.to_owned(),
+            section,
             segment,
         })
     }
 
     fn err(&self, field: &'static str, at: usize, kind: GppErrorKind) -> GppError {
         GppError {
-            section: self.section.clone(),
+            section: self.section.name(),
             segment: self.segment,
             field,
             bit_offset: at,
@@ -515,7 +536,7 @@ impl Fields {
 }
 
 /// A US section's GPC sub-section (`SubsectionType` 1, then `Gpc`).
-fn gpc(text: &str, section: &str) -> Result<bool, GppError> {
+fn gpc(text: &str, section: Place) -> Result<bool, GppError> {
     let mut f = Fields::new(text, section, "gpc")?;
     let t = f.int("SubsectionType", 2)? as u8;
     if t != 1 {
@@ -525,11 +546,11 @@ fn gpc(text: &str, section: &str) -> Result<bool, GppError> {
 }
 
 /// Splits a US section into its core and optional GPC sub-sections.
-fn subsections<'a>(
-    text: &'a str,
-    section: &str,
+fn subsections(
+    text: &str,
+    section: Place,
     has_gpc: bool,
-) -> Result<(&'a str, Option<&'a str>), GppError> {
+) -> Result<(&str, Option<&str>), GppError> {
     let mut parts = text.split('.');
     let core = parts.next().unwrap_or("");
     let second = parts.next();
@@ -540,7 +561,7 @@ fn subsections<'a>(
     };
     if let Some(n) = extra {
         return Err(GppError {
-            section: section.to_owned(),
+            section: section.name(),
             segment: "string",
             field: "SubsectionType",
             bit_offset: 0,
@@ -550,7 +571,7 @@ fn subsections<'a>(
     Ok((core, second))
 }
 
-fn decode_usnat(text: &str, section: &str) -> Result<UsNat, GppError> {
+fn decode_usnat(text: &str, section: Place) -> Result<UsNat, GppError> {
     let (core, gpc_text) = subsections(text, section, true)?;
     let mut f = Fields::new(core, section, "core")?;
     let version = f.version(&[1, 2])?;
@@ -596,7 +617,7 @@ fn decode_usnat(text: &str, section: &str) -> Result<UsNat, GppError> {
     Ok(out)
 }
 
-fn decode_usca(text: &str, section: &str) -> Result<UsCa, GppError> {
+fn decode_usca(text: &str, section: Place) -> Result<UsCa, GppError> {
     let (core, gpc_text) = subsections(text, section, true)?;
     let mut f = Fields::new(core, section, "core")?;
     Ok(UsCa {
@@ -616,7 +637,7 @@ fn decode_usca(text: &str, section: &str) -> Result<UsCa, GppError> {
     })
 }
 
-fn decode_usva(text: &str, section: &str) -> Result<UsVa, GppError> {
+fn decode_usva(text: &str, section: Place) -> Result<UsVa, GppError> {
     let (core, _) = subsections(text, section, false)?;
     let mut f = Fields::new(core, section, "core")?;
     Ok(UsVa {
@@ -634,7 +655,7 @@ fn decode_usva(text: &str, section: &str) -> Result<UsVa, GppError> {
     })
 }
 
-fn decode_usco(text: &str, section: &str) -> Result<UsCo, GppError> {
+fn decode_usco(text: &str, section: Place) -> Result<UsCo, GppError> {
     let (core, gpc_text) = subsections(text, section, true)?;
     let mut f = Fields::new(core, section, "core")?;
     Ok(UsCo {
@@ -653,7 +674,7 @@ fn decode_usco(text: &str, section: &str) -> Result<UsCo, GppError> {
     })
 }
 
-fn decode_usut(text: &str, section: &str) -> Result<UsUt, GppError> {
+fn decode_usut(text: &str, section: Place) -> Result<UsUt, GppError> {
     let (core, _) = subsections(text, section, false)?;
     let mut f = Fields::new(core, section, "core")?;
     Ok(UsUt {
@@ -672,7 +693,7 @@ fn decode_usut(text: &str, section: &str) -> Result<UsUt, GppError> {
     })
 }
 
-fn decode_usct(text: &str, section: &str) -> Result<UsCt, GppError> {
+fn decode_usct(text: &str, section: Place) -> Result<UsCt, GppError> {
     let (core, gpc_text) = subsections(text, section, true)?;
     let mut f = Fields::new(core, section, "core")?;
     Ok(UsCt {
@@ -696,7 +717,7 @@ fn decode_usct(text: &str, section: &str) -> Result<UsCt, GppError> {
 /// previous id, or a start offset and an end offset from the start).
 /// `found` is how many sections follow: more ids than that fail at once.
 fn decode_header(text: &str, found: usize) -> Result<Header, GppError> {
-    let mut f = Fields::new(text, "header", "core")?;
+    let mut f = Fields::new(text, Place::HEADER, "core")?;
     let r#type = f.u6("Type")?;
     if r#type != 3 {
         return Err(f.err("Type", 0, GppErrorKind::NotAHeader(r#type)));
@@ -778,10 +799,10 @@ pub fn decode_gpp_string(text: &str) -> Result<GppString, GppError> {
     let header = decode_header(header_text, bodies.len())?;
     let mut sections = Vec::with_capacity(bodies.len());
     for (i, (&id, body)) in header.section_ids.iter().zip(bodies).enumerate() {
-        let name = format!("{} (section {})", section_name(id), i + 1);
+        let at = Place { id, index: i + 1 };
         if body.is_empty() {
             return Err(GppError {
-                section: name,
+                section: at.name(),
                 segment: "string",
                 field: "Version",
                 bit_offset: 0,
@@ -790,18 +811,18 @@ pub fn decode_gpp_string(text: &str) -> Result<GppString, GppError> {
         }
         let section = match id {
             2 => Section::TcfEuV2(Box::new(decode_tc_string(body).map_err(|e| GppError {
-                section: name.clone(),
+                section: at.name(),
                 segment: "string",
                 field: e.field,
                 bit_offset: e.bit_offset,
                 kind: GppErrorKind::Tcf(Box::new(e)),
             })?)),
-            7 => Section::UsNat(decode_usnat(body, &name)?),
-            8 => Section::UsCa(decode_usca(body, &name)?),
-            9 => Section::UsVa(decode_usva(body, &name)?),
-            10 => Section::UsCo(decode_usco(body, &name)?),
-            11 => Section::UsUt(decode_usut(body, &name)?),
-            12 => Section::UsCt(decode_usct(body, &name)?),
+            7 => Section::UsNat(decode_usnat(body, at)?),
+            8 => Section::UsCa(decode_usca(body, at)?),
+            9 => Section::UsVa(decode_usva(body, at)?),
+            10 => Section::UsCo(decode_usco(body, at)?),
+            11 => Section::UsUt(decode_usut(body, at)?),
+            12 => Section::UsCt(decode_usct(body, at)?),
             _ => Section::Unknown {
                 id,
                 text: body.to_owned(),
