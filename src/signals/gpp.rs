@@ -793,12 +793,13 @@ pub fn decode_gpp_string(text: &str) -> Result<GppString, GppError> {
             kind: GppErrorKind::Empty,
         });
     }
+    // Counted first so the header can be checked against it while read.
+    let found = text.bytes().filter(|&b| b == b'~').count();
     let mut parts = text.split('~');
     let header_text = parts.next().unwrap_or("");
-    let bodies: Vec<&str> = parts.collect();
-    let header = decode_header(header_text, bodies.len())?;
-    let mut sections = Vec::with_capacity(bodies.len());
-    for (i, (&id, body)) in header.section_ids.iter().zip(bodies).enumerate() {
+    let header = decode_header(header_text, found)?;
+    let mut sections = Vec::with_capacity(found);
+    for (i, (&id, body)) in header.section_ids.iter().zip(parts).enumerate() {
         let at = Place { id, index: i + 1 };
         if body.is_empty() {
             return Err(GppError {
@@ -893,21 +894,34 @@ pub struct UsPrivacySignals {
     pub sections: Vec<u16>,
 }
 
-/// Folds two-bit values into a [`UsChoice`]; `None` for no values.
-fn choice(values: impl IntoIterator<Item = u8>) -> Option<UsChoice> {
-    let (mut any, mut one, mut two) = (false, false, false);
-    for v in values {
-        any = true;
-        one |= v == 1;
-        two |= v == 2;
+/// Two-bit values seen so far for one summary field: none, any 1, any 2.
+/// Kept as flags rather than lists, so summarising allocates nothing but
+/// the list of section ids.
+#[derive(Default, Clone, Copy)]
+struct Fold {
+    any: bool,
+    one: bool,
+    two: bool,
+}
+
+impl Fold {
+    fn add(&mut self, values: &[u8]) {
+        for &v in values {
+            self.any = true;
+            self.one |= v == 1;
+            self.two |= v == 2;
+        }
     }
-    any.then_some(if one {
-        UsChoice::OptedOut
-    } else if two {
-        UsChoice::DidNotOptOut
-    } else {
-        UsChoice::NotApplicable
-    })
+
+    fn choice(self) -> Option<UsChoice> {
+        self.any.then_some(if self.one {
+            UsChoice::OptedOut
+        } else if self.two {
+            UsChoice::DidNotOptOut
+        } else {
+            UsChoice::NotApplicable
+        })
+    }
 }
 
 impl GppString {
@@ -922,51 +936,56 @@ impl GppString {
     /// The US signals, or `None` when the string has no US section this
     /// module decodes.
     pub fn us_privacy_signals(&self) -> Option<UsPrivacySignals> {
-        let (mut sale, mut sharing, mut targeted, mut sensitive, mut child, mut gpcs) =
-            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let [mut sale, mut sharing, mut targeted, mut sensitive, mut child] = [Fold::default(); 5];
+        let mut gpc: Option<bool> = None;
+        let mut add_gpc = |g: Option<bool>| {
+            if let Some(g) = g {
+                gpc = Some(gpc.unwrap_or(false) || g);
+            }
+        };
         let mut sections = vec![];
         for s in &self.sections {
             match s {
                 Section::UsNat(x) => {
-                    sale.push(x.sale_opt_out);
-                    sharing.push(x.sharing_opt_out);
-                    targeted.push(x.targeted_advertising_opt_out);
-                    sensitive.extend(&x.sensitive_data_processing);
-                    child.extend(&x.known_child_sensitive_data_consents);
-                    gpcs.extend(x.gpc);
+                    sale.add(&[x.sale_opt_out]);
+                    sharing.add(&[x.sharing_opt_out]);
+                    targeted.add(&[x.targeted_advertising_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&x.known_child_sensitive_data_consents);
+                    add_gpc(x.gpc);
                 }
                 Section::UsCa(x) => {
-                    sale.push(x.sale_opt_out);
-                    sharing.push(x.sharing_opt_out);
-                    sensitive.extend(x.sensitive_data_processing);
-                    child.extend(x.known_child_sensitive_data_consents);
-                    gpcs.extend(x.gpc);
+                    sale.add(&[x.sale_opt_out]);
+                    sharing.add(&[x.sharing_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&x.known_child_sensitive_data_consents);
+                    add_gpc(x.gpc);
                 }
                 Section::UsVa(x) => {
-                    sale.push(x.sale_opt_out);
-                    targeted.push(x.targeted_advertising_opt_out);
-                    sensitive.extend(x.sensitive_data_processing);
-                    child.push(x.known_child_sensitive_data_consents);
+                    sale.add(&[x.sale_opt_out]);
+                    targeted.add(&[x.targeted_advertising_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&[x.known_child_sensitive_data_consents]);
                 }
                 Section::UsCo(x) => {
-                    sale.push(x.sale_opt_out);
-                    targeted.push(x.targeted_advertising_opt_out);
-                    sensitive.extend(x.sensitive_data_processing);
-                    child.push(x.known_child_sensitive_data_consents);
-                    gpcs.extend(x.gpc);
+                    sale.add(&[x.sale_opt_out]);
+                    targeted.add(&[x.targeted_advertising_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&[x.known_child_sensitive_data_consents]);
+                    add_gpc(x.gpc);
                 }
                 Section::UsUt(x) => {
-                    sale.push(x.sale_opt_out);
-                    targeted.push(x.targeted_advertising_opt_out);
-                    sensitive.extend(x.sensitive_data_processing);
-                    child.push(x.known_child_sensitive_data_consents);
+                    sale.add(&[x.sale_opt_out]);
+                    targeted.add(&[x.targeted_advertising_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&[x.known_child_sensitive_data_consents]);
                 }
                 Section::UsCt(x) => {
-                    sale.push(x.sale_opt_out);
-                    targeted.push(x.targeted_advertising_opt_out);
-                    sensitive.extend(x.sensitive_data_processing);
-                    child.extend(x.known_child_sensitive_data_consents);
-                    gpcs.extend(x.gpc);
+                    sale.add(&[x.sale_opt_out]);
+                    targeted.add(&[x.targeted_advertising_opt_out]);
+                    sensitive.add(&x.sensitive_data_processing);
+                    child.add(&x.known_child_sensitive_data_consents);
+                    add_gpc(x.gpc);
                 }
                 Section::TcfEuV2(_) | Section::Unknown { .. } => continue,
             }
@@ -976,16 +995,16 @@ impl GppString {
             return None;
         }
         Some(UsPrivacySignals {
-            sale_opt_out: choice(sale),
-            sharing_opt_out: choice(sharing),
-            targeted_advertising_opt_out: choice(targeted),
-            sensitive_data_limit: choice(sensitive),
-            known_child: choice(child).map(|c| match c {
+            sale_opt_out: sale.choice(),
+            sharing_opt_out: sharing.choice(),
+            targeted_advertising_opt_out: targeted.choice(),
+            sensitive_data_limit: sensitive.choice(),
+            known_child: child.choice().map(|c| match c {
                 UsChoice::NotApplicable => KnownChild::NotApplicable,
                 UsChoice::OptedOut => KnownChild::NoConsent,
                 UsChoice::DidNotOptOut => KnownChild::Consent,
             }),
-            gpc: (!gpcs.is_empty()).then(|| gpcs.contains(&true)),
+            gpc,
             sections,
         })
     }
