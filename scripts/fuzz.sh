@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a while: scripts/fuzz.sh TARGET SECONDS [LIBFUZZER ARGS…]
-# Targets: policy, campaign, gate_record, serve_body, tcf (see fuzz/README.md).
+# Targets: policy, campaign, gate_record, serve_body, tcf, gpp (see fuzz/README.md).
 # Seeds the target's corpus from tests/fixtures and examples first (the
 # corpus is not committed), installs cargo-fuzz if absent, needs nightly.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
     echo "usage: scripts/fuzz.sh TARGET SECONDS [LIBFUZZER ARGS…]" >&2
-    echo "targets: policy campaign gate_record serve_body tcf" >&2
+    echo "targets: policy campaign gate_record serve_body tcf gpp" >&2
     exit 2
 fi
 target=$1
@@ -63,8 +63,14 @@ tcf)
     while IFS= read -r line; do printf '%s' "$line" | seed; done \
         <tests/fixtures/tcf/reference-strings.txt
     ;;
+gpp)
+    # The official vectors and strings made by the reference encoder
+    # (tests/reference/gpp.mjs); `#` lines are their sources.
+    grep -hv '^#' tests/fixtures/gpp/official-vectors.txt tests/fixtures/gpp/reference-strings.txt |
+        while IFS= read -r line; do printf '%s' "$line" | seed; done
+    ;;
 *)
-    echo "unknown target \`$target\`; targets: policy campaign gate_record serve_body tcf" >&2
+    echo "unknown target \`$target\`; targets: policy campaign gate_record serve_body tcf gpp" >&2
     exit 2
     ;;
 esac

@@ -3,6 +3,7 @@
 //! strings ([`tcf`]); GPP and Global Privacy Control come later.
 
 mod bits;
+pub mod gpp;
 pub mod tcf;
 
 pub use tcf::{

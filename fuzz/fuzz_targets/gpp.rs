@@ -1,0 +1,32 @@
+//! Any text as a GPP string: decoding returns a value or an error naming
+//! the section, sub-section, field and bit offset, never panics; a decoded
+//! string has one section per header id, in that order, and its US
+//! summary only cites US sections it holds.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use scruple::signals::gpp::{decode_gpp_string, Section};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match decode_gpp_string(text) {
+        Ok(gpp) => {
+            let ids: Vec<u16> = gpp.sections.iter().map(Section::id).collect();
+            assert_eq!(ids, gpp.header.section_ids, "one section per header id");
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascending");
+            if let Some(us) = gpp.us_privacy_signals() {
+                assert!(!us.sections.is_empty());
+                assert!(us.sections.iter().all(|id| ids.contains(id)));
+            }
+            if let Some(tc) = gpp.tcf_eu_v2() {
+                assert!(tc.core.vendor_consents.ids().len() <= 65_535);
+            }
+        }
+        Err(e) => {
+            // The message is built for every bad record; it must not panic.
+            let _ = e.to_string();
+        }
+    }
+});
