@@ -726,6 +726,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
             rule: rule?,
         })
     });
+    let tcf_vendor_id = cx.field(&o, "tcf_vendor_id", Cx::int);
     if let Some(waivers) = &waivers {
         cx.unique_names("waiver for rule", waivers.value.iter().map(|w| &w.rule));
     }
@@ -748,6 +749,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         message,
         personalization,
         waivers,
+        tcf_vendor_id,
     })
 }
 

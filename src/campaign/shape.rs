@@ -178,6 +178,13 @@ pub(crate) static CAMPAIGN: Shape = shape(
         field("message", Ty::Map(&MESSAGE)),
         field("personalization", Ty::Map(&PERSONALIZATION)),
         field("waivers", Ty::List(&Ty::Map(&WAIVER))),
+        field(
+            "tcf_vendor_id",
+            Ty::Int {
+                min: 1,
+                max: 65_535,
+            },
+        ),
     ],
 );
 

@@ -48,6 +48,16 @@ pub struct Recipient<'a> {
     /// are read (checked against `forbid targeting` rules), values are skipped.
     #[serde(borrow, default)]
     pub attributes: AttributeNames<'a>,
+    /// IAB TCF v2 TC string, as the CMP produced it (decoded by the gate).
+    #[serde(borrow, default)]
+    pub tcf: Option<Cow<'a, str>>,
+    /// IAB GPP string (US sections read through [`crate::signals::gpp_us_privacy`]).
+    #[serde(borrow, default)]
+    pub gpp: Option<Cow<'a, str>>,
+    /// Global Privacy Control (`Sec-GPC: 1`) received from the person's
+    /// browser: an opt-out of sale and sharing, like `opt_outs.gpc`.
+    #[serde(default)]
+    pub gpc: Option<bool>,
 }
 
 /// The keys of the `attributes` object (values are skipped unparsed).
@@ -326,7 +336,7 @@ struct ConsentColumns {
 /// Column layout of a CSV file, found from its header row.
 ///
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
-/// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, and per purpose
+/// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `tcf`, `gpp`, and per purpose
 /// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
 /// `source:<purpose>`. Attributes are declared with `attr:<name>`. Any
 /// other column, and any column named twice, makes the header unusable: a
@@ -342,12 +352,14 @@ pub struct CsvLayout {
     opt_outs: Vec<(usize, &'static str)>,
     consents: Vec<ConsentColumns>,
     attributes: Vec<(usize, String)>,
+    tcf: Option<usize>,
+    gpp: Option<usize>,
     /// Number of columns: every row must have as many.
     width: usize,
 }
 
 /// The plain (unprefixed) CSV columns.
-const CSV_COLUMNS: [&str; 9] = [
+const CSV_COLUMNS: [&str; 11] = [
     "id",
     "jurisdiction",
     "timezone",
@@ -357,6 +369,8 @@ const CSV_COLUMNS: [&str; 9] = [
     "objected",
     "gpc",
     "limit_sensitive",
+    "tcf",
+    "gpp",
 ];
 
 /// The CSV column prefixes: per purpose, and for attributes.
@@ -399,6 +413,8 @@ impl CsvLayout {
                 "timezone" => &mut layout.timezone,
                 "age" => &mut layout.age,
                 "birth_date" => &mut layout.birth_date,
+                "tcf" => &mut layout.tcf,
+                "gpp" => &mut layout.gpp,
                 _ => {
                     if let Some(known) = OPT_OUTS.iter().find(|o| **o == name) {
                         layout.opt_outs.push((i, *known));
@@ -479,6 +495,7 @@ impl CsvLayout {
             None => None,
         };
         let mut opt_outs = OptOuts::default();
+        let mut gpc = None;
         for (i, name) in &self.opt_outs {
             let value = match row.get(*i).map(str::trim).unwrap_or("") {
                 "" | "false" | "0" | "no" | "n" => false,
@@ -488,7 +505,8 @@ impl CsvLayout {
             match *name {
                 "unsubscribed" => opt_outs.unsubscribed = value,
                 "objected" => opt_outs.objected = value,
-                "gpc" => opt_outs.gpc = value,
+                // The column is the signal as received (record field `gpc`).
+                "gpc" => gpc = Some(value),
                 _ => opt_outs.limit_sensitive = value,
             }
         }
@@ -521,6 +539,9 @@ impl CsvLayout {
                     .map(|(_, name)| Cow::Owned(name.clone()))
                     .collect(),
             ),
+            tcf: text(self.tcf),
+            gpp: text(self.gpp),
+            gpc,
         })
     }
 }
@@ -541,7 +562,7 @@ fn unknown_column(name: &str, number: usize) -> String {
         }
     };
     let help = suggestion.unwrap_or_else(|| {
-        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
+        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `tcf`, `gpp`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
     });
     format!("unknown column `{name}` (column {number}): {help}")
 }

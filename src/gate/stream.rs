@@ -48,6 +48,9 @@ pub struct Summary {
     pub suppressed: u64,
     /// Records that could not be read (also suppressed).
     pub bad: u64,
+    /// Suppressed recipients whose stored consent conflicts with a consent
+    /// signal (`tcf`, `gpp`, `gpc`): counted among `suppressed` too.
+    pub conflicts: u64,
 }
 
 /// Where decisions go.
@@ -72,11 +75,15 @@ struct DecisionOut<'a> {
 impl Serialize for Reason {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Reason", 4)?;
+        let fields = if self.conflict.is_some() { 5 } else { 4 };
+        let mut st = s.serialize_struct("Reason", fields)?;
         st.serialize_field("rule", &self.rule)?;
         st.serialize_field("severity", self.severity.as_str())?;
         st.serialize_field("message", &self.message)?;
         st.serialize_field("citations", &self.citations)?;
+        if let Some(conflict) = &self.conflict {
+            st.serialize_field("conflict", conflict)?;
+        }
         st.end()
     }
 }
@@ -229,6 +236,11 @@ pub fn run(
                     on_allow(&recipient.id)?;
                 } else {
                     summary.suppressed += 1;
+                    if let Decision::Suppress(reasons) = &decision {
+                        if reasons.iter().any(|r| r.conflict.is_some()) {
+                            summary.conflicts += 1;
+                        }
+                    }
                 }
                 sink.decision(line, &recipient.id, &decision)?;
             }
