@@ -288,6 +288,8 @@ fixtures! {
         "baseline_consent_per_purpose",
         "baseline_consent_freshness (skipped)",
         "gdpr_art6_1_a_consent_per_purpose",
+        // `profiling` maps to TCF purposes 3 and 5 (issue 13).
+        "gdpr_art7_3_tcf_signal_consent",
     ];
     consent_too_old: "consent_too_old.yaml" => 0 ["baseline_consent_freshness"];
     consent_no_date_us: "consent_no_date_us.yaml" => 0 ["baseline_consent_freshness"];
@@ -1037,7 +1039,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 
     let run0 = &log["runs"][0];
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 63);
+    assert_eq!(rules.len(), 66);
     let results = run0["results"].as_array().expect("results");
     assert!(!results.is_empty());
     for r in results {

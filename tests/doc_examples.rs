@@ -378,13 +378,13 @@ fn init_points_to_the_campaign_and_its_example_passes_every_pack() {
     assert!(next.contains("campaigns/example.yaml"), "{stderr}");
     let example = dir.path().join("campaigns/example.yaml");
     let text = std::fs::read_to_string(&example).expect("the example campaign");
-    // Its first line says which packs it passes: all eight, without the
+    // Its first line says which packs it passes: all nine, without the
     // configuration that enables only some.
     assert!(
-        text.lines().next().is_some_and(|l| l.contains("all eight")),
+        text.lines().next().is_some_and(|l| l.contains("all nine")),
         "{text}"
     );
-    assert_eq!(scruple::compile::load::builtin_pack_names().len(), 8);
+    assert_eq!(scruple::compile::load::builtin_pack_names().len(), 9);
     let out = scruple()
         .args(["check", "--no-config", "--at", "2026-11-23"])
         .arg(&example)

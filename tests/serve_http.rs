@@ -617,7 +617,7 @@ fn api_end_to_end_matches_openapi() {
     assert_eq!(gate["recorded"], Value::Null);
     assert_eq!(
         gate["summary"],
-        json!({"read": 5, "allowed": 1, "suppressed": 2, "bad": 2})
+        json!({"read": 5, "allowed": 1, "suppressed": 2, "bad": 2, "conflicts": 0})
     );
     let decisions = gate["decisions"].as_array().expect("decisions");
     let outcome: Vec<(u64, &str)> = decisions
