@@ -1005,7 +1005,7 @@ impl<'p> GatePlan<'p> {
                     // and sharing (11 CCR 7025(c)(3)); a limit on sensitive
                     // data is another matter than the consent to a purpose.
                     let conflict = (OPT_OUTS[*bit] == "gpc")
-                        .then(|| self.consent_in_force(p, m, None))
+                        .then(|| self.advertising_consent_in_force(p, m))
                         .flatten()
                         .map(|purpose| {
                         format!(
@@ -1016,7 +1016,7 @@ impl<'p> GatePlan<'p> {
                     let message = match &conflict {
                         Some(_) => format!(
                             "{message}; it conflicts with the stored consent for `{}`, and the signal prevails (the latest choice; 11 CCR 7025(c)(3))",
-                            self.consent_in_force(p, m, None).unwrap_or_default()
+                            self.advertising_consent_in_force(p, m).unwrap_or_default()
                         ),
                         None => message,
                     };
@@ -1201,6 +1201,25 @@ impl<'p> GatePlan<'p> {
                 granted != i64::MIN && granted <= m.at_second && withdrawn > m.at_second
             })
             .map(|(_, name)| name.as_str())
+    }
+
+    /// The first stored consent in force to a purpose of personalised
+    /// advertising (mapped to TCF purpose 3 or 4): the consent to the
+    /// sharing for cross-context behavioural advertising that a GPC or GPP
+    /// opt-out of sale and sharing overrides. Consent to email marketing is
+    /// no consent to sharing, so it is no conflict.
+    fn advertising_consent_in_force(&self, p: &Prepared<'_>, m: &Moment) -> Option<&str> {
+        self.purposes
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| {
+                self.policy
+                    .purposes
+                    .get(name.as_str())
+                    .and_then(|d| d.decl.tcf.as_ref())
+                    .is_some_and(|t| t.purposes.iter().any(|id| matches!(id.value, 3 | 4)))
+            })
+            .find_map(|(i, _)| self.consent_in_force(p, m, Some(i)))
     }
 
     /// The record fields whose signals set opt-out `bit`.

@@ -82,28 +82,49 @@ impl TcfFacts {
     }
 
     /// Decodes `text` and takes its facts for `vendor`, through a
-    /// per-thread cache keyed by the string: recipients of one CMP share a
-    /// handful of strings, and a lookup costs less than a decode. The error
-    /// is the decoder's, naming segment, field and bit offset.
+    /// per-thread cache keyed by the string: recipients of one CMP often
+    /// share a string (same choices, timestamps rounded to the day), and a
+    /// lookup costs less than a decode. When strings are not shared (under a
+    /// quarter of the lookups of a full cache hit), the cache steps aside for
+    /// the next [`BYPASS`] strings: hashing and storing every string would
+    /// only add to the decode. The error is the decoder's, naming segment,
+    /// field and bit offset.
     pub fn decode_cached(text: &str, vendor: Option<u16>) -> Result<TcfFacts, String> {
+        let decode = || {
+            decode_tc_string(text)
+                .map(|tc| TcfFacts::of(&tc, vendor))
+                .map_err(|e| e.to_string())
+        };
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             if cache.vendor != vendor {
-                cache.vendor = vendor;
-                cache.entries.clear();
+                *cache = Cache {
+                    vendor,
+                    ..Cache::default()
+                };
             }
+            if cache.bypass > 0 {
+                cache.bypass -= 1;
+                return decode();
+            }
+            cache.lookups += 1;
             if let Some(hit) = cache.entries.get(text) {
-                return hit.clone();
+                let hit = hit.clone();
+                cache.hits += 1;
+                return hit;
             }
-            let result = decode_tc_string(text)
-                .map(|tc| TcfFacts::of(&tc, vendor))
-                .map_err(|e| e.to_string());
+            let result = decode();
             if cache.entries.len() >= CACHE_ENTRIES {
                 // Bounded memory: start over rather than track recency.
+                if cache.hits.saturating_mul(4) < cache.lookups {
+                    cache.bypass = BYPASS;
+                }
                 cache.entries.clear();
+                cache.lookups = 0;
+                cache.hits = 0;
             }
             // Only strings of plausible size are kept.
-            if text.len() <= 4096 {
+            if text.len() <= 4096 && cache.bypass == 0 {
                 cache.entries.insert(text.into(), result.clone());
             }
             result
@@ -114,10 +135,18 @@ impl TcfFacts {
 /// Strings the per-thread cache holds before it starts over.
 const CACHE_ENTRIES: usize = 4096;
 
+/// Strings decoded without the cache once it found them not shared.
+const BYPASS: u32 = 65_536;
+
 #[derive(Default)]
 struct Cache {
     vendor: Option<u16>,
-    entries: HashMap<Box<str>, Result<TcfFacts, String>>,
+    /// A fast non-cryptographic hash: the keys are the records' own
+    /// strings, and a collision only costs a comparison.
+    entries: HashMap<Box<str>, Result<TcfFacts, String>, foldhash::fast::RandomState>,
+    lookups: u32,
+    hits: u32,
+    bypass: u32,
 }
 
 thread_local! {
@@ -134,6 +163,27 @@ mod tests {
             .filter(|n| TCF_LI_FORBIDDEN & (1 << n) != 0)
             .collect();
         assert_eq!(ids, [1, 3, 4, 5, 6]);
+    }
+
+    /// Distinct strings switch the cache off for a while; decisions are
+    /// the same either way.
+    #[test]
+    fn cache_steps_aside_for_strings_that_are_not_shared_and_agrees() {
+        let good =
+            "CQraFkAQraFkAAKABBFRCWEoAP_gAEPgAAqIF5wAoAAgDGAvMC84AUAAQBjAXmAA.IF5wAoAAgDGAvMAA";
+        let want = TcfFacts::decode_cached(good, Some(755));
+        assert!(want.as_ref().is_ok_and(|f| f.vendor_consent));
+        for n in 0..(CACHE_ENTRIES + 10) {
+            // Distinct malformed strings (too short for the core segment).
+            let bad = format!("CQ{n}");
+            assert!(TcfFacts::decode_cached(&bad, Some(755)).is_err());
+        }
+        assert!(CACHE.with(|c| c.borrow().bypass) > 0);
+        assert_eq!(TcfFacts::decode_cached(good, Some(755)), want);
+        // Another vendor starts a fresh cache, with that vendor's facts.
+        let other = TcfFacts::decode_cached(good, Some(2_000));
+        assert!(other.is_ok_and(|f| !f.vendor_consent));
+        assert_eq!(CACHE.with(|c| c.borrow().bypass), 0);
     }
 
     #[test]
