@@ -287,3 +287,22 @@ fn stream_10k_jsonl_mixed(bencher: Bencher) {
         .counter(divan::counter::ItemsCount::new(10_000usize))
         .bench(|| stream_all(&plan, BufReader::new(input.as_slice()), &history));
 }
+
+/// A typical TC string (issue 13): 100 vendors spread over ids up to 1,200
+/// (bitfield sections), purposes 1-11, the DisclosedVendors segment; encoded
+/// by `@iabtechlabtcf/core`.
+const TYPICAL_TC_STRING: &str = "CQraFkAQraFkAAKABBFRCWEoAP_gAEPgAAqIJWoAAAACIEAAAAggiQQEAAAAAAIAAAAEIAAAAgAACgKgQAEAECAAggAAAABBCIwABAAAAAgABAAiAABgAgQAAIAACAAAiYCAAAIAAEAAQAAIQACAABAAAgACESIgADAAkAAAAAgACgICAAAAAGAAAAlAAAAEESAAIABAQBACAEIgIABAQYAACAAAAIAgCAAAAAAAAAACBCCVsDkAEIAJQAWABHACaAFMAK4AWgA0ACwAFqAOkAeIA9QB-AEdgLOAtABeADLgGogOYA5oB4AD5gIrASoAnwBRYCngFYgLBAWMAs0BaIC5gF5gMXAZOAymBrgGugN3Ab0A3wB2oDxAHmAPWAfYA_ECBgEFAINAQvAiWBFUCUIEqAJWgAAA.IJWoAAAACIEAAAAggiQQEAAAAAAIAAAAEIAAAAgAACgKgQAEAECAAggAAAABBCIwABAAAAAgABAAiAABgAgQAAIAACAAAiYCAAAIAAEAAQAAIQACAABAAAgACESIgADAAkAAAAAgACgICAAAAAGAAAAlAAAAEESAAIABAQBACAEIgIABAQYAACAAAAIAgCAAAAAAAAAACBCA";
+
+/// Decoding one TC string, every time (no cache).
+#[divan::bench]
+fn tcf_decode_typical_string(bencher: Bencher) {
+    bencher.bench(|| scruple::signals::decode_tc_string(divan::black_box(TYPICAL_TC_STRING)));
+}
+
+/// The gate's per-record cost for a string already seen (cache hit).
+#[divan::bench]
+fn tcf_facts_cached(bencher: Bencher) {
+    bencher.bench(|| {
+        scruple::signals::TcfFacts::decode_cached(divan::black_box(TYPICAL_TC_STRING), Some(755))
+    });
+}

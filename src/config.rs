@@ -443,7 +443,7 @@ pub const STARTER: &str = r#"# scruple configuration. Found by walking up from t
 
 [policy]
 # Shipped packs to apply (all of them when both lists are empty):
-# baseline, gdpr, dsa, ccpa, can-spam, bulk-sender, special-ad-categories, uk
+# baseline, gdpr, dsa, ccpa, can-spam, bulk-sender, special-ad-categories, uk, tcf
 packs = ["baseline", "gdpr", "bulk-sender"]
 # Your own policy files or directories, relative to this file.
 # paths = ["policies"]

@@ -364,6 +364,8 @@ fixtures! {
         "baseline_consent_per_purpose",
         "baseline_consent_freshness (skipped)",
         "gdpr_art6_1_a_consent_per_purpose",
+        // `profiling` maps to TCF purposes 3 and 5 (issue 13).
+        "gdpr_art7_3_tcf_signal_consent",
     ];
     consent_too_old: "consent_too_old.yaml" => 0 ["baseline_consent_freshness"];
     consent_no_date_us: "consent_no_date_us.yaml" => 0 ["baseline_consent_freshness"];
@@ -1118,7 +1120,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 
     let run0 = &log["runs"][0];
     let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert_eq!(rules.len(), 91);
+    assert_eq!(rules.len(), 94);
     let results = run0["results"].as_array().expect("results");
     assert!(!results.is_empty());
     for r in results {
@@ -1476,6 +1478,8 @@ fn triggered_flow_counts_once_in_the_caps_of_overlapping_campaigns() {
     assert!(capped(&both, 0) && capped(&both, 1), "{both}");
     let alone = parse_json(&run(check(&[&flow, "--pack", "us-states", "--format", "json"])).stdout);
     assert!(!capped(&alone, 0), "{alone}");
+}
+
 /// Issue 11 item 5: `explain` says what a targeting rule judges by meaning
 /// and which data dictionary entries decide for it.
 #[test]

@@ -378,15 +378,15 @@ fn init_points_to_the_campaign_and_its_example_passes_every_pack() {
     assert!(next.contains("campaigns/example.yaml"), "{stderr}");
     let example = dir.path().join("campaigns/example.yaml");
     let text = std::fs::read_to_string(&example).expect("the example campaign");
-    // Its first line says which packs it passes: all thirteen, without the
+    // Its first line says which packs it passes: all fourteen, without the
     // configuration that enables only some.
     assert!(
         text.lines()
             .next()
-            .is_some_and(|l| l.contains("all thirteen")),
+            .is_some_and(|l| l.contains("all fourteen")),
         "{text}"
     );
-    assert_eq!(scruple::compile::load::builtin_pack_names().len(), 13);
+    assert_eq!(scruple::compile::load::builtin_pack_names().len(), 14);
     let out = scruple()
         .args(["check", "--no-config", "--at", "2026-11-23"])
         .arg(&example)

@@ -191,6 +191,32 @@ fn bad_time_of_day() {
     insta::assert_snapshot!(out.rendered);
 }
 
+/// Issue 13: TCF v2.2 removed legitimate interest for purposes 3 to 6.
+#[test]
+fn tcf_legitimate_interest_for_purposes_3_to_6_is_an_error() {
+    let out = fails(
+        "tcf_legitimate_interest.scruple",
+        &["scruple::parse::tcf_legitimate_interest"],
+    );
+    assert_eq!(out.labels(0), [("4", "consent only")]);
+    insta::assert_snapshot!(out.rendered);
+}
+
+#[test]
+fn tcf_ids_out_of_range_or_repeated() {
+    let out = fails(
+        "tcf_ids_out_of_range.scruple",
+        &[
+            "scruple::parse::tcf_id",
+            "scruple::parse::tcf_id",
+            "scruple::parse::tcf_id",
+        ],
+    );
+    assert_eq!(out.labels(0), [("12", "out of range")]);
+    assert_eq!(out.labels(1), [("2", "listed again here")]);
+    assert_eq!(out.labels(2), [("3", "out of range")]);
+}
+
 #[test]
 fn quiet_hours_empty() {
     let out = fails("quiet_hours_empty.scruple", &["scruple::parse::bad_time"]);

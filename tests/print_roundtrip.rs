@@ -137,6 +137,11 @@ const CASES: &[(&str, &str)] = &[
     ),
     ("values without reason", "values [] category health"),
     ("purpose", r#"purpose p "desc""#),
+    ("purpose with tcf purposes", r#"purpose p "desc" tcf [1, 3,4,]"#),
+    (
+        "purpose with tcf special features",
+        r#"purpose p "desc" tcf [2, 4] special_features [1]"#,
+    ),
     ("empty table", "table t {}"),
     (
         "table",
@@ -281,6 +286,15 @@ const CASES: &[(&str, &str)] = &[
     (
         "when and ensure",
         "rule r { when channel is email ensure a }",
+    ),
+    ("require tcf", "rule r { require tcf consent for each purpose }"),
+    (
+        "require tcf with legitimate interest, if signalled",
+        "rule r { require tcf consent for each purpose or legitimate interest for [2, 7] if signalled }",
+    ),
+    (
+        "require tcf, a path named tcf",
+        "rule r { require tcf.vendor }",
     ),
 ];
 

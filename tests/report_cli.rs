@@ -140,10 +140,10 @@ fn html_report_structure_and_escaping() {
     assert_eq!(html.matches("<svg ").count(), 2);
     assert_eq!(html.matches("role=\"img\"").count(), 2);
     assert!(html.contains("<title id=\"chart-rule-t\">Findings by rule</title>"));
-    assert!(html.contains("Findings by rule: 13 open and 2 waived findings."));
+    assert!(html.contains("Findings by rule: 14 open and 2 waived findings."));
     assert!(html.contains("<title>gdpr_art21_objections_honoured: 2 open, 1 waived</title>"));
     assert!(html.contains("<title id=\"chart-reg-t\">Findings by regulation</title>"));
-    assert!(html.contains("<title>GDPR: 11 open, 1 waived</title>"));
+    assert!(html.contains("<title>GDPR: 12 open, 1 waived</title>"));
     // Tables have header cells; verdicts and states are words, not colours.
     assert!(html.contains("<th scope=\"col\">Verdict</th>"));
     // The overall verdict, then each campaign in the table and as a heading.

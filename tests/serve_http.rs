@@ -630,7 +630,7 @@ fn api_end_to_end_matches_openapi() {
     assert_eq!(gate["recorded"], Value::Null);
     assert_eq!(
         gate["summary"],
-        json!({"read": 5, "allowed": 1, "suppressed": 2, "bad": 2})
+        json!({"read": 5, "allowed": 1, "suppressed": 2, "bad": 2, "conflicts": 0})
     );
     let decisions = gate["decisions"].as_array().expect("decisions");
     let outcome: Vec<(u64, &str)> = decisions
@@ -673,6 +673,36 @@ fn api_end_to_end_matches_openapi() {
             .contains("unsubscibed"),
         "{}",
         decisions[3]
+    );
+
+    // Consent signals in requests (issue 13): a TC string, GPC and a
+    // malformed TC string, which is a bad record naming the field.
+    let mut with_tcf = consenting("s1");
+    with_tcf["tcf"] =
+        json!("CQraFkAQraFkAAKABBFRCWEoAP_gAEPgAAqIF5wAoAAgDGAvMC84AUAAQBjAXmAA.IF5wAoAAgDGAvMAA");
+    let mut with_gpc = consenting("s2");
+    with_gpc["gpc"] = json!(true);
+    let mut malformed = consenting("s3");
+    malformed["tcf"] = json!("CQraFkAQ");
+    let signals = json!({
+        "campaign": "spring-sale.yaml",
+        "at": SEND_AT,
+        "recipients": [with_tcf, with_gpc, malformed]
+    });
+    let gate = call("POST", "/v1/gate", signals.to_string().as_bytes()).json();
+    assert_eq!(
+        gate["summary"],
+        // `s2`: the campaign honours `gpc`; its consent to email marketing
+        // is no consent to sharing, so no conflict.
+        json!({"read": 3, "allowed": 1, "suppressed": 1, "bad": 1, "conflicts": 0}),
+        "{gate}"
+    );
+    assert!(
+        gate["decisions"][2]["error"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("tcf: TC string core segment, field "),
+        "{gate}"
     );
 
     // The campaign inline, as an object and as text.
@@ -791,9 +821,9 @@ fn api_end_to_end_matches_openapi() {
         "scruple_http_requests_total{method=\"GET\",route=\"other\",status=\"404\"} 1",
         "scruple_http_request_duration_seconds_count{route=\"/v1/gate\"}",
         "scruple_http_request_duration_seconds_bucket{route=\"/v1/check\",le=\"+Inf\"}",
-        "scruple_gate_decisions_total{outcome=\"allow\"} 3",
-        "scruple_gate_decisions_total{outcome=\"suppress\"} 2",
-        "scruple_gate_decisions_total{outcome=\"bad\"} 2",
+        "scruple_gate_decisions_total{outcome=\"allow\"} 4",
+        "scruple_gate_decisions_total{outcome=\"suppress\"} 3",
+        "scruple_gate_decisions_total{outcome=\"bad\"} 3",
         "scruple_gate_suppressions_total{rule=\"baseline_honour_unsubscribes\"} 1",
         "scruple_check_campaigns_total{verdict=\"pass\"} 2",
         // The third: the check compared with the gate's refusal.
@@ -810,7 +840,7 @@ fn api_end_to_end_matches_openapi() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
-    assert_eq!(entries.len(), 7, "{log}");
+    assert_eq!(entries.len(), 10, "{log}");
     assert!(entries.iter().all(|e| e["policy"] == hash.as_str()
         && e["campaign"] == "spring-sale-2026"
         && e["at"] == SEND_AT));

@@ -767,6 +767,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
             rule: rule?,
         })
     });
+    let tcf_vendor_id = cx.field(&o, "tcf_vendor_id", Cx::int);
     if let Some(waivers) = &waivers {
         cx.unique_names("waiver for rule", waivers.value.iter().map(|w| &w.rule));
     }
@@ -791,6 +792,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         sending,
         ads,
         waivers,
+        tcf_vendor_id,
     })
 }
 

@@ -512,6 +512,9 @@ pub struct CampaignModel {
     pub ads: Option<Spanned<Ads>>,
     /// `waivers`.
     pub waivers: Option<List<Waiver>>,
+    /// `tcf_vendor_id`: the sender's (or its ad partner's) IAB Global Vendor
+    /// List id, whose consent TC strings must carry (issue 13).
+    pub tcf_vendor_id: Option<Spanned<i64>>,
 }
 
 /// `platform`: where the campaign runs.

@@ -189,6 +189,13 @@ pub(crate) static CAMPAIGN: Shape = shape(
         field("sending", Ty::Map(&SENDING)),
         field("ads", Ty::Map(&ADS)),
         field("waivers", Ty::List(&Ty::Map(&WAIVER))),
+        field(
+            "tcf_vendor_id",
+            Ty::Int {
+                min: 1,
+                max: 65_535,
+            },
+        ),
     ],
 );
 

@@ -168,6 +168,16 @@ pub enum Check {
         /// Maximum age of the consent.
         within: Option<Duration>,
     },
+    /// Per recipient, the TC string gives each TCF purpose and special
+    /// feature the campaign's purposes map to, and the campaign's vendor
+    /// (`tcf_vendor_id`), what they need; nothing to check on the campaign.
+    RequireTcf {
+        /// TCF purposes (bit `n` for purpose `n`) for which legitimate
+        /// interest may stand in for consent.
+        legitimate_interest: u32,
+        /// Only recipients whose record carries a TC string are checked.
+        if_signalled: bool,
+    },
     /// At most `max` sends per `window` per recipient.
     FrequencyCap {
         /// Maximum sends in any window.

@@ -1129,6 +1129,16 @@ impl Resolver<'_> {
                         within: *within,
                     }
                 }
+                Constraint::RequireTcf {
+                    legitimate_interest,
+                    if_signalled,
+                    ..
+                } => Check::RequireTcf {
+                    legitimate_interest: legitimate_interest
+                        .iter()
+                        .fold(0, |m, id| m | (1u32 << id.value.min(31))),
+                    if_signalled: *if_signalled,
+                },
                 Constraint::FrequencyCap {
                     max,
                     window,
@@ -1325,9 +1335,12 @@ impl Resolver<'_> {
     }
 
     fn report_unused(&mut self, rules: &[CompiledRule]) {
-        let each_purpose = rules
-            .iter()
-            .any(|r| matches!(r.check, Check::RequireConsent { purposes: None, .. }));
+        let each_purpose = rules.iter().any(|r| {
+            matches!(
+                r.check,
+                Check::RequireConsent { purposes: None, .. } | Check::RequireTcf { .. }
+            )
+        });
         let used: BTreeSet<NodeIndex> = self
             .graph
             .edge_references()

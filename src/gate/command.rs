@@ -312,6 +312,13 @@ fn execute(
         "gate: {} read, {} allowed, {} suppressed, {} bad",
         summary.read, summary.allowed, summary.suppressed, summary.bad
     )];
+    if summary.conflicts > 0 {
+        // Only when there are any: the summary line of every other run stays as it was.
+        notes.push(format!(
+            "gate: {} suppressed where a consent signal (tcf, gpp, gpc) conflicts with a stored consent",
+            summary.conflicts
+        ));
+    }
     if deciding {
         let what = if command.record {
             "recorded"

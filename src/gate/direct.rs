@@ -34,6 +34,9 @@ const RECORD_FIELDS: &[&str] = &[
     "consents",
     "opt_outs",
     "attributes",
+    "tcf",
+    "gpp",
+    "gpc",
 ];
 
 /// A consent record's fields, in `ConsentRecord`'s order.
@@ -63,6 +66,9 @@ impl GatePlan<'_> {
             jurisdiction,
             timezone,
             attributes,
+            tcf,
+            gpp,
+            gpc,
         } = read;
         if let Some(error) = consent_error {
             return Err(BadRecord {
@@ -81,6 +87,9 @@ impl GatePlan<'_> {
             jurisdiction,
             timezone: timezone.as_deref(),
             attributes,
+            tcf: tcf.as_deref(),
+            gpp: gpp.as_deref(),
+            gpc,
         })
         .map_err(|error| BadRecord {
             id: Some(id_if_bad),
@@ -125,6 +134,9 @@ struct ReadRecord<'de> {
     jurisdiction: Option<Cow<'de, str>>,
     timezone: Option<Cow<'de, str>>,
     attributes: Vec<usize>,
+    tcf: Option<Cow<'de, str>>,
+    gpp: Option<Cow<'de, str>>,
+    gpc: Option<bool>,
 }
 
 /// Reads a record object into a [`ReadRecord`].
@@ -166,6 +178,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
         let mut consents: Option<()> = None;
         let mut opt_outs: Option<OptOuts> = None;
         let mut attributes: Option<Vec<usize>> = None;
+        let mut tcf: Option<Option<Cow<'de, str>>> = None;
+        let mut gpp: Option<Option<Cow<'de, str>>> = None;
+        let mut gpc: Option<Option<bool>> = None;
         let mut consent = ConsentSlots::new();
         let mut consent_error = None;
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
@@ -208,6 +223,18 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
                     once(&attributes, "attributes")?;
                     attributes = Some(map.next_value_seed(AttributesSeed { plan: self.plan })?);
                 }
+                "tcf" => {
+                    once(&tcf, "tcf")?;
+                    tcf = Some(map.next_value::<Option<Text<'de>>>()?.map(|t| t.0));
+                }
+                "gpp" => {
+                    once(&gpp, "gpp")?;
+                    gpp = Some(map.next_value::<Option<Text<'de>>>()?.map(|t| t.0));
+                }
+                "gpc" => {
+                    once(&gpc, "gpc")?;
+                    gpc = Some(map.next_value::<Option<bool>>()?);
+                }
                 other => return Err(de::Error::unknown_field(other, RECORD_FIELDS)),
             }
         }
@@ -222,6 +249,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
             jurisdiction: jurisdiction.flatten(),
             timezone: timezone.flatten(),
             attributes: attributes.unwrap_or_default(),
+            tcf: tcf.flatten(),
+            gpp: gpp.flatten(),
+            gpc: gpc.flatten(),
         })
     }
 }
@@ -500,6 +530,16 @@ mod tests {
             r#"{"id":"dup-p","timezone":"Europe/Paris","consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"},"email_marketing":{"granted_at":"2026-06-01"}}}"#,
             r#"{"id":"dup-other","consents":{"a":{},"b":{},"a":{}}}"#,
             r#"{"id":"dup-esc","consents":{"a":{},"\u0061":{}}}"#,
+            // Consent signals (issue 13): kept, null, mistyped, malformed,
+            // given twice.
+            r#"{"id":"sig","timezone":"Europe/Paris","tcf":"CQraFkAQraFkAAKABBFRCWEoAP_gAEPgAAqIF5wAoAAgDGAvMC84AUAAQBjAXmAA.IF5wAoAAgDGAvMAA","gpp":"DBABLA~BVQqAAAAAgA.QA","gpc":true}"#,
+            r#"{"id":"sig-null","tcf":null,"gpp":null,"gpc":null}"#,
+            r#"{"id":"sig-type","gpc":"yes"}"#,
+            r#"{"id":"sig-type2","tcf":7}"#,
+            r#"{"id":"sig-bad","timezone":"Europe/Paris","tcf":"CQraFkAQ"}"#,
+            r#"{"id":"sig-bad-gpp","timezone":"Europe/Paris","gpp":"a b"}"#,
+            r#"{"id":"sig-dup","gpc":true,"gpc":false}"#,
+            r#"{"id":"sig-dup-tcf","tcf":"x","tcf":"y"}"#,
             // The id of a record that does not parse is still reported.
             r#"{"id":"after","colour":1}"#,
             r#"{"colour":1,"id":"before"}"#,

@@ -130,6 +130,9 @@ pub struct Reason {
     pub message: String,
     /// Citations of the rule, shared with the plan.
     pub citations: Arc<[String]>,
+    /// When a consent signal (`tcf`, `gpp`, `gpc`) overrides a stored
+    /// consent in force: which consent and which signal.
+    pub conflict: Option<String>,
 }
 
 /// The outcome for one recipient.

@@ -19,7 +19,13 @@ use crate::campaign::tree::{Node, Value};
 use crate::campaign::Campaign;
 use crate::compile::{Check, Policy};
 use crate::eval::{self, CampaignReport, Options};
+use crate::signals::{GppSignals, TcfFacts, UsPrivacySignals};
 use crate::syntax::ast::{Duration, TimeOfDay, TimeUnit};
+
+/// The `gpc` bit of `OPT_OUTS` (opt-out of sale and sharing).
+const OPT_OUT_GPC: u8 = 1 << 2;
+/// The `limit_sensitive` bit of `OPT_OUTS`.
+const OPT_OUT_LIMIT_SENSITIVE: u8 = 1 << 3;
 
 /// Most distinct purposes a plan checks; consent for any further purpose
 /// always fails (see `intern_purpose`).
@@ -67,8 +73,94 @@ enum Test {
     },
     /// No targeting attribute in `forbidden[set]`.
     Targeting { set: usize },
+    /// The recipient's TC string gives campaign purpose `purpose` (plan
+    /// index, for the stored consent it may conflict with) what it needs:
+    /// the TCF purposes in `need` (bit `n` for purpose `n`), consent or,
+    /// for those in `li`, legitimate interest; the special features in
+    /// `special`; the campaign's vendor on the same basis, unless a
+    /// publisher restriction says otherwise. `if_signalled`: a record
+    /// without a TC string passes.
+    Tcf {
+        purpose: usize,
+        need: u32,
+        special: u32,
+        li: u32,
+        if_signalled: bool,
+    },
     /// More per-recipient checks than the plan can hold: always fails.
     TooManyChecks,
+}
+
+/// Why a TC string fails a [`Test::Tcf`] check; the first gap found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TcfGap {
+    /// The record has no `tcf` field.
+    NoString,
+    /// `PurposesConsent` lacks the purpose (and legitimate interest is not
+    /// allowed for it, or not established either).
+    Purpose(u32),
+    /// A publisher restriction (`RestrictionType` 0) forbids the purpose to the vendor.
+    NotAllowed(u32),
+    /// The purpose is granted, but not to the campaign's vendor.
+    Vendor(u32),
+    /// The publisher requires legitimate interest for the purpose
+    /// (`RestrictionType` 2), which is not established (or not allowed).
+    RequiresLi(u32),
+    /// `SpecialFeatureOptIns` lacks the special feature.
+    SpecialFeature(u32),
+    /// No TCF purpose is mapped, and the vendor has neither consent nor
+    /// legitimate interest.
+    VendorOnly,
+}
+
+/// Whether `facts` satisfies a TCF check; `vendor`: the campaign names one.
+fn tcf_gap(
+    facts: Option<&TcfFacts>,
+    need: u32,
+    special: u32,
+    li: u32,
+    if_signalled: bool,
+    vendor: bool,
+) -> Option<TcfGap> {
+    let Some(f) = facts else {
+        return (!if_signalled).then_some(TcfGap::NoString);
+    };
+    let has = |mask: u32, id: u32| mask & (1 << id) != 0;
+    for id in 1..32 {
+        if !has(need, id) {
+            continue;
+        }
+        if vendor && has(f.restricted_not_allowed, id) {
+            return Some(TcfGap::NotAllowed(id));
+        }
+        let consent = has(f.purposes_consent, id)
+            && (!vendor || (f.vendor_consent && !has(f.restricted_require_li, id)));
+        let interest = has(li, id)
+            && has(f.purposes_li_transparency, id)
+            && (!vendor
+                || (f.vendor_legitimate_interest && !has(f.restricted_require_consent, id)));
+        if consent || interest {
+            continue;
+        }
+        return Some(
+            if vendor && has(f.restricted_require_li, id) && has(f.purposes_consent, id) {
+                TcfGap::RequiresLi(id)
+            } else if has(f.purposes_consent, id) {
+                TcfGap::Vendor(id)
+            } else {
+                TcfGap::Purpose(id)
+            },
+        );
+    }
+    for id in 1..32 {
+        if has(special, id) && !has(f.special_feature_opt_ins, id) {
+            return Some(TcfGap::SpecialFeature(id));
+        }
+    }
+    if need == 0 && special == 0 && vendor && !f.vendor_consent && !f.vendor_legitimate_interest {
+        return Some(TcfGap::VendorOnly);
+    }
+    None
 }
 
 #[derive(Clone, Debug)]
@@ -125,6 +217,8 @@ pub struct GatePlan<'p> {
     confined: Vec<Option<crate::compile::cond::SymbolSet>>,
     needs_zone: bool,
     needs_age: bool,
+    /// The campaign's `tcf_vendor_id`.
+    tcf_vendor: Option<u16>,
     /// The campaign's channels.
     pub channels: Vec<String>,
     /// The campaign id.
@@ -199,7 +293,20 @@ pub(super) struct RecordParts<'r, 'b> {
     pub jurisdiction: Option<Cow<'r, str>>,
     pub timezone: Option<&'b str>,
     pub attributes: Vec<usize>,
+    /// The `tcf` field: a TC string.
+    pub tcf: Option<&'b str>,
+    /// The `gpp` field: a GPP string.
+    pub gpp: Option<&'b str>,
+    /// The `gpc` field: Global Privacy Control received.
+    pub gpc: Option<bool>,
 }
+
+/// Signal bits of a [`Prepared`] record (`signals`).
+const SIGNAL_GPC: u8 = 1;
+/// A GPP string that was decoded.
+const SIGNAL_GPP_DECODED: u8 = 2;
+/// A GPP string that is present but was not decoded.
+const SIGNAL_GPP_UNDECODED: u8 = 4;
 
 /// A recipient ready for [`GatePlan::decide_prepared`].
 #[derive(Clone, Debug)]
@@ -223,6 +330,15 @@ pub struct Prepared<'r> {
     zone: Result<Option<TimeZone>, String>,
     /// Interned targeting attributes (unknown ones are dropped: they cannot be forbidden).
     attributes: Vec<usize>,
+    /// Opt-outs (bits as in `opt_outs`) that come from signals (`gpc`,
+    /// `gpp`) rather than from the stored `opt_outs`.
+    signal_opt_outs: u8,
+    /// Which signals the record carries (`SIGNAL_*`).
+    signals: u8,
+    /// The GPP US facts, when `gpp` was given.
+    gpp: Option<UsPrivacySignals>,
+    /// What the `tcf` field says for this campaign, when given.
+    tcf: Option<TcfFacts>,
 }
 
 impl Prepared<'_> {
@@ -240,6 +356,10 @@ impl Prepared<'_> {
             outside: self.outside,
             zone: self.zone,
             attributes: self.attributes,
+            signal_opt_outs: self.signal_opt_outs,
+            signals: self.signals,
+            gpp: self.gpp,
+            tcf: self.tcf,
         }
     }
 }
@@ -288,6 +408,10 @@ impl<'p> GatePlan<'p> {
             confined: Vec::new(),
             needs_zone: false,
             needs_age: false,
+            tcf_vendor: model
+                .tcf_vendor_id
+                .as_ref()
+                .and_then(|v| u16::try_from(v.value).ok()),
             channels: model
                 .channels()
                 .map(|(c, _)| c.as_str().to_string())
@@ -355,6 +479,47 @@ impl<'p> GatePlan<'p> {
                                 purpose,
                                 within: *within,
                                 age_only: false,
+                            },
+                        });
+                    }
+                }
+                Check::RequireTcf {
+                    legitimate_interest,
+                    if_signalled,
+                } => {
+                    let mut mapped = false;
+                    for p in &campaign_purposes {
+                        let Some(map) = policy.purposes.get(p).and_then(|d| d.decl.tcf.as_ref())
+                        else {
+                            continue;
+                        };
+                        let mask = |ids: &[crate::syntax::ast::Spanned<u32>]| {
+                            ids.iter().fold(0u32, |m, id| m | (1 << id.value.min(31)))
+                        };
+                        mapped = true;
+                        let purpose = plan.intern_purpose(p);
+                        plan.checks.push(PlanCheck {
+                            rule: rule_index,
+                            test: Test::Tcf {
+                                purpose,
+                                need: mask(&map.purposes),
+                                special: mask(&map.special_features),
+                                li: *legitimate_interest,
+                                if_signalled: *if_signalled,
+                            },
+                        });
+                    }
+                    // No purpose maps to TCF: the string must still be
+                    // there (unless `if signalled`), and the vendor in it.
+                    if !mapped {
+                        plan.checks.push(PlanCheck {
+                            rule: rule_index,
+                            test: Test::Tcf {
+                                purpose: usize::MAX,
+                                need: 0,
+                                special: 0,
+                                li: *legitimate_interest,
+                                if_signalled: *if_signalled,
                             },
                         });
                     }
@@ -584,6 +749,9 @@ impl<'p> GatePlan<'p> {
             jurisdiction: r.jurisdiction.clone(),
             timezone: r.timezone.as_deref(),
             attributes,
+            tcf: r.tcf.as_deref(),
+            gpp: r.gpp.as_deref(),
+            gpc: r.gpc,
         })
     }
 
@@ -715,6 +883,38 @@ impl<'p> GatePlan<'p> {
                 opt_out_since[i] = at;
             }
         }
+        // Signals: a malformed string is a bad record, whether or not a
+        // rule reads it (it says nothing reliable about the person).
+        let tcf = match parts.tcf {
+            Some(text) => Some(
+                TcfFacts::decode_cached(text, self.tcf_vendor).map_err(|e| format!("tcf: {e}"))?,
+            ),
+            None => None,
+        };
+        let mut signals = 0u8;
+        let mut signal_opt_outs = 0u8;
+        if parts.gpc == Some(true) {
+            signals |= SIGNAL_GPC;
+            signal_opt_outs |= OPT_OUT_GPC;
+        }
+        let gpp = match parts.gpp {
+            Some(text) => {
+                let read = crate::signals::gpp_us_privacy(text).map_err(|e| format!("gpp: {e}"))?;
+                signals |= match read {
+                    GppSignals::Decoded(_) => SIGNAL_GPP_DECODED,
+                    GppSignals::NotDecoded => SIGNAL_GPP_UNDECODED,
+                };
+                let us = read.effective();
+                if us.sale_opt_out || us.sharing_opt_out || us.targeted_advertising_opt_out {
+                    signal_opt_outs |= OPT_OUT_GPC;
+                }
+                if us.sensitive_data_limit {
+                    signal_opt_outs |= OPT_OUT_LIMIT_SENSITIVE;
+                }
+                Some(us)
+            }
+            None => None,
+        };
         let age = match (parts.age, parts.birth_date) {
             (Some(a), _) => AgeKnown::Years(a),
             (None, Some(b)) if self.needs_age => {
@@ -760,6 +960,10 @@ impl<'p> GatePlan<'p> {
             outside,
             zone,
             attributes: parts.attributes,
+            signal_opt_outs,
+            signals,
+            gpp,
+            tcf,
         })
     }
 
@@ -820,7 +1024,8 @@ impl<'p> GatePlan<'p> {
             }
             let fails = match &check.test {
                 Test::OptOut(bit) => {
-                    p.opt_outs & (1 << bit) != 0 || p.opt_out_since[*bit] <= m.at_second
+                    (p.opt_outs | p.signal_opt_outs) & (1 << bit) != 0
+                        || p.opt_out_since[*bit] <= m.at_second
                 }
                 Test::OutsideCampaign => p.outside,
                 Test::Consent {
@@ -882,6 +1087,21 @@ impl<'p> GatePlan<'p> {
                         .iter()
                         .any(|a| mask.get(self.mask_id(*a)).copied().unwrap_or(false))
                 }
+                Test::Tcf {
+                    need,
+                    special,
+                    li,
+                    if_signalled,
+                    ..
+                } => tcf_gap(
+                    p.tcf.as_ref(),
+                    *need,
+                    *special,
+                    *li,
+                    *if_signalled,
+                    self.tcf_vendor.is_some(),
+                )
+                .is_some(),
                 Test::TooManyChecks => true,
             };
             if fails {
@@ -950,6 +1170,75 @@ impl<'p> GatePlan<'p> {
                 continue;
             }
             let message = match &check.test {
+                Test::OptOut(bit)
+                    if p.opt_outs & (1 << bit) == 0 && p.opt_out_since[*bit] > m.at_second =>
+                {
+                    // Only a signal set it: name the signal and the field.
+                    let message = self.signal_opt_out_message(p, *bit);
+                    let message = match check.rule {
+                        Some(_) => message,
+                        None => format!(
+                            "built-in: {message}; no loaded rule requires honouring it, and scruple always does"
+                        ),
+                    };
+                    // A stored consent conflicts with an opt-out of sale
+                    // and sharing (11 CCR 7025(c)(3)); a limit on sensitive
+                    // data is another matter than the consent to a purpose.
+                    let conflict = (OPT_OUTS[*bit] == "gpc")
+                        .then(|| self.advertising_consent_in_force(p, m))
+                        .flatten()
+                        .map(|purpose| {
+                        format!(
+                            "stored consent for `{purpose}` (consents.{purpose}) against {}",
+                            self.signal_fields(p, *bit)
+                        )
+                    });
+                    let message = match &conflict {
+                        Some(_) => format!(
+                            "{message}; it conflicts with the stored consent for `{}`, and the signal prevails (the latest choice; 11 CCR 7025(c)(3))",
+                            self.advertising_consent_in_force(p, m).unwrap_or_default()
+                        ),
+                        None => message,
+                    };
+                    let mut reason = self.reason(i, message);
+                    reason.conflict = conflict;
+                    reasons.push(reason);
+                    continue;
+                }
+                Test::Tcf {
+                    purpose,
+                    need,
+                    special,
+                    li,
+                    if_signalled,
+                } => {
+                    let gap = tcf_gap(
+                        p.tcf.as_ref(),
+                        *need,
+                        *special,
+                        *li,
+                        *if_signalled,
+                        self.tcf_vendor.is_some(),
+                    );
+                    let name = self.purposes.get(*purpose).map(String::as_str);
+                    let message = self.tcf_message(gap, name);
+                    let conflict = match (gap, name) {
+                        (Some(g), Some(name)) if g != TcfGap::NoString => self
+                            .consent_in_force(p, m, Some(*purpose))
+                            .map(|_| format!("stored consent for `{name}` (consents.{name}) against the TC string (record field `tcf`)")),
+                        _ => None,
+                    };
+                    let message = match (&conflict, name) {
+                        (Some(_), Some(name)) => format!(
+                            "{message}; it conflicts with the stored consent for `{name}`, and the TC string, the user's latest choice, prevails (GDPR Art. 7(3))"
+                        ),
+                        _ => message,
+                    };
+                    let mut reason = self.reason(i, message);
+                    reason.conflict = conflict;
+                    reasons.push(reason);
+                    continue;
+                }
                 Test::OptOut(bit) => {
                     let what = match OPT_OUTS[*bit] {
                         "unsubscribed" => "the recipient unsubscribed",
@@ -1080,13 +1369,140 @@ impl<'p> GatePlan<'p> {
                 severity: label.severity,
                 message,
                 citations: label.citations.clone(),
+                conflict: None,
             },
             None => Reason {
                 rule: "scruple::gate".into(),
                 severity: crate::diag::Severity::Error,
                 message,
                 citations: Arc::from([]),
+                conflict: None,
             },
+        }
+    }
+
+    /// The first plan purpose (or only `only`) whose stored consent is in
+    /// force at the send: what a signal against it conflicts with.
+    fn consent_in_force(&self, p: &Prepared<'_>, m: &Moment, only: Option<usize>) -> Option<&str> {
+        self.purposes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| only.is_none_or(|o| o == *i))
+            .find(|(i, _)| {
+                let (granted, withdrawn) = p.consent.get(*i);
+                granted != i64::MIN && granted <= m.at_second && withdrawn > m.at_second
+            })
+            .map(|(_, name)| name.as_str())
+    }
+
+    /// The first stored consent in force to a purpose of personalised
+    /// advertising (mapped to TCF purpose 3 or 4): the consent to the
+    /// sharing for cross-context behavioural advertising that a GPC or GPP
+    /// opt-out of sale and sharing overrides. Consent to email marketing is
+    /// no consent to sharing, so it is no conflict.
+    fn advertising_consent_in_force(&self, p: &Prepared<'_>, m: &Moment) -> Option<&str> {
+        self.purposes
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| {
+                self.policy
+                    .purposes
+                    .get(name.as_str())
+                    .and_then(|d| d.decl.tcf.as_ref())
+                    .is_some_and(|t| t.purposes.iter().any(|id| matches!(id.value, 3 | 4)))
+            })
+            .find_map(|(i, _)| self.consent_in_force(p, m, Some(i)))
+    }
+
+    /// The record fields whose signals set opt-out `bit`.
+    fn signal_fields(&self, p: &Prepared<'_>, bit: usize) -> String {
+        let mut fields = Vec::new();
+        if OPT_OUTS[bit] == "gpc" && p.signals & SIGNAL_GPC != 0 {
+            fields.push("Global Privacy Control (record field `gpc`)");
+        }
+        if p.signals & (SIGNAL_GPP_DECODED | SIGNAL_GPP_UNDECODED) != 0 {
+            fields.push("the GPP string (record field `gpp`)");
+        }
+        fields.join(" and ")
+    }
+
+    /// Why a signal (not a stored opt-out) set opt-out `bit`.
+    fn signal_opt_out_message(&self, p: &Prepared<'_>, bit: usize) -> String {
+        let gpc = OPT_OUTS[bit] == "gpc";
+        let mut parts = Vec::new();
+        if gpc && p.signals & SIGNAL_GPC != 0 {
+            parts.push(
+                "the recipient's browser sent Global Privacy Control (record field `gpc`: true), an opt-out of sale and sharing".to_string(),
+            );
+        }
+        if p.signals & SIGNAL_GPP_UNDECODED != 0 {
+            parts.push(format!(
+                "the GPP string (record field `gpp`) holds a section this version of scruple does not decode (such as `uspv1` or another US state), so it is read as every US opt-out, {}",
+                if gpc { "including sale, sharing and targeted advertising" } else { "including the limit on sensitive data" }
+            ));
+        } else if let Some(us) = p.gpp.filter(|_| p.signals & SIGNAL_GPP_DECODED != 0) {
+            let mut fields = Vec::new();
+            if gpc {
+                if us.sale_opt_out {
+                    fields.push("SaleOptOut");
+                }
+                if us.sharing_opt_out {
+                    fields.push("SharingOptOut");
+                }
+                if us.targeted_advertising_opt_out {
+                    fields.push("TargetedAdvertisingOptOut");
+                }
+            } else if us.sensitive_data_limit {
+                fields.push("SensitiveDataProcessingOptOuts");
+            }
+            if !fields.is_empty() {
+                parts.push(format!(
+                    "the GPP string (record field `gpp`) US section opts out: {}",
+                    fields.join(", ")
+                ));
+            }
+        }
+        parts.join("; ")
+    }
+
+    /// The reason text of a failed TCF check.
+    fn tcf_message(&self, gap: Option<TcfGap>, purpose: Option<&str>) -> String {
+        let vendor = self
+            .tcf_vendor
+            .map(|v| format!("vendor {v}"))
+            .unwrap_or_default();
+        let of = purpose
+            .map(|p| format!(" (needed for campaign purpose `{p}`)"))
+            .unwrap_or_default();
+        match gap {
+            None => String::new(),
+            Some(TcfGap::NoString) => {
+                "the record has no TC string (record field `tcf`), so no TCF consent is established".into()
+            }
+            Some(TcfGap::Purpose(id)) => format!(
+                "the TC string (record field `tcf`) does not establish TCF purpose {id}{of}: PurposesConsent bit {id} is not set{}",
+                if crate::signals::TCF_LI_FORBIDDEN & (1 << id) != 0 {
+                    ", and legitimate interest is not allowed for it (TCF v2.2)"
+                } else {
+                    ""
+                }
+            ),
+            Some(TcfGap::NotAllowed(id)) => format!(
+                "the TC string (record field `tcf`) carries a publisher restriction (PubRestrictionEntry, RestrictionType 0) that does not allow {vendor} TCF purpose {id}{of}"
+            ),
+            Some(TcfGap::Vendor(id)) => format!(
+                "the TC string (record field `tcf`) grants TCF purpose {id}{of} but not to {vendor}: it is not in the Vendor Consent Section"
+            ),
+            Some(TcfGap::RequiresLi(id)) => format!(
+                "the TC string (record field `tcf`) carries a publisher restriction (RestrictionType 2) requiring legitimate interest for TCF purpose {id}{of}, which {vendor} does not have or may not use"
+            ),
+            Some(TcfGap::SpecialFeature(id)) => format!(
+                "the TC string (record field `tcf`) has no opt-in to TCF special feature {id}{of}: SpecialFeatureOptIns bit {id} is not set{}",
+                if id == 1 { " (precise geolocation)" } else { "" }
+            ),
+            Some(TcfGap::VendorOnly) => format!(
+                "the TC string (record field `tcf`) gives {vendor} neither consent nor legitimate interest"
+            ),
         }
     }
 
@@ -1366,6 +1782,79 @@ fn cached_zone(name: &str) -> Option<TimeZone> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// TCF purposes 3 and 4 with vendor 755 (issue 13 item 4): consent,
+    /// legitimate interest where allowed, and the three restriction types
+    /// ("Consent string and vendor list formats v2", Publisher Restrictions).
+    #[test]
+    fn tcf_gap_honours_legal_bases_and_publisher_restrictions() {
+        let p = |ids: &[u32]| ids.iter().fold(0u32, |m, id| m | (1 << id));
+        let granted = TcfFacts {
+            purposes_consent: p(&[1, 3, 4, 7]),
+            purposes_li_transparency: p(&[7]),
+            special_feature_opt_ins: p(&[1]),
+            vendor_consent: true,
+            vendor_legitimate_interest: true,
+            ..TcfFacts::default()
+        };
+        let gap = |f: &TcfFacts, need: &[u32], li: &[u32]| {
+            tcf_gap(Some(f), p(need), 0, p(li), false, true)
+        };
+        assert_eq!(gap(&granted, &[1, 3, 4], &[]), None);
+        // Purpose 7 on legitimate interest alone, where the rule allows it.
+        let li_only = TcfFacts {
+            purposes_consent: p(&[1]),
+            ..granted
+        };
+        assert_eq!(gap(&li_only, &[7], &[7]), None);
+        assert_eq!(gap(&li_only, &[7], &[]), Some(TcfGap::Purpose(7)));
+        // RestrictionType 0: not allowed, whatever the user said.
+        let not_allowed = TcfFacts {
+            restricted_not_allowed: p(&[4]),
+            ..granted
+        };
+        assert_eq!(gap(&not_allowed, &[3, 4], &[]), Some(TcfGap::NotAllowed(4)));
+        // RestrictionType 1: consent required; legitimate interest no longer counts.
+        let consent_only = TcfFacts {
+            restricted_require_consent: p(&[7]),
+            ..li_only
+        };
+        assert_eq!(gap(&consent_only, &[7], &[7]), Some(TcfGap::Purpose(7)));
+        // RestrictionType 2: legitimate interest required; consent no longer counts.
+        let li_required = TcfFacts {
+            restricted_require_li: p(&[7]),
+            purposes_li_transparency: 0,
+            ..granted
+        };
+        assert_eq!(gap(&li_required, &[7], &[7]), Some(TcfGap::RequiresLi(7)));
+        let li_given = TcfFacts {
+            purposes_li_transparency: p(&[7]),
+            ..li_required
+        };
+        assert_eq!(gap(&li_given, &[7], &[7]), None);
+        // The vendor without consent.
+        let no_vendor = TcfFacts {
+            vendor_consent: false,
+            vendor_legitimate_interest: false,
+            ..granted
+        };
+        assert_eq!(gap(&no_vendor, &[3], &[]), Some(TcfGap::Vendor(3)));
+        assert_eq!(gap(&no_vendor, &[], &[]), Some(TcfGap::VendorOnly));
+        // Special feature 1, and the string's absence.
+        let no_geo = TcfFacts {
+            special_feature_opt_ins: 0,
+            ..granted
+        };
+        assert_eq!(
+            tcf_gap(Some(&no_geo), p(&[4]), p(&[1]), 0, false, true),
+            Some(TcfGap::SpecialFeature(1))
+        );
+        assert_eq!(
+            tcf_gap(None, p(&[4]), 0, 0, false, true),
+            Some(TcfGap::NoString)
+        );
+        assert_eq!(tcf_gap(None, p(&[4]), 0, 0, true, true), None);
+    }
 
     #[test]
     fn consent_slots_hold_purposes_beyond_the_inline_ones() {

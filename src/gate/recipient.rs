@@ -48,6 +48,16 @@ pub struct Recipient<'a> {
     /// are read (checked against `forbid targeting` rules), values are skipped.
     #[serde(borrow, default)]
     pub attributes: AttributeNames<'a>,
+    /// IAB TCF v2 TC string, as the CMP produced it (decoded by the gate).
+    #[serde(borrow, default)]
+    pub tcf: Option<Cow<'a, str>>,
+    /// IAB GPP string (US sections read through [`crate::signals::gpp_us_privacy`]).
+    #[serde(borrow, default)]
+    pub gpp: Option<Cow<'a, str>>,
+    /// Global Privacy Control (`Sec-GPC: 1`) received from the person's
+    /// browser: an opt-out of sale and sharing, like `opt_outs.gpc`.
+    #[serde(default)]
+    pub gpc: Option<bool>,
 }
 
 /// The keys of the `attributes` object (values are skipped unparsed).
@@ -359,7 +369,7 @@ struct ConsentColumns {
 ///
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
 /// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`,
-/// `objected_at`, and per purpose
+/// `objected_at`, `tcf`, `gpp`, and per purpose
 /// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
 /// `source:<purpose>`. Attributes are declared with `attr:<name>`. Any
 /// other column, and any column named twice, makes the header unusable: a
@@ -377,12 +387,14 @@ pub struct CsvLayout {
     opt_out_times: [Option<usize>; 2],
     consents: Vec<ConsentColumns>,
     attributes: Vec<(usize, String)>,
+    tcf: Option<usize>,
+    gpp: Option<usize>,
     /// Number of columns: every row must have as many.
     width: usize,
 }
 
 /// The plain (unprefixed) CSV columns.
-const CSV_COLUMNS: [&str; 11] = [
+const CSV_COLUMNS: [&str; 13] = [
     "id",
     "jurisdiction",
     "timezone",
@@ -394,6 +406,8 @@ const CSV_COLUMNS: [&str; 11] = [
     "limit_sensitive",
     "unsubscribed_at",
     "objected_at",
+    "tcf",
+    "gpp",
 ];
 
 /// The CSV column prefixes: per purpose, and for attributes.
@@ -438,6 +452,8 @@ impl CsvLayout {
                 "birth_date" => &mut layout.birth_date,
                 "unsubscribed_at" => &mut layout.opt_out_times[0],
                 "objected_at" => &mut layout.opt_out_times[1],
+                "tcf" => &mut layout.tcf,
+                "gpp" => &mut layout.gpp,
                 _ => {
                     if let Some(known) = OPT_OUTS.iter().find(|o| **o == name) {
                         layout.opt_outs.push((i, *known));
@@ -518,6 +534,7 @@ impl CsvLayout {
             None => None,
         };
         let mut opt_outs = OptOuts::default();
+        let mut gpc = None;
         for (i, name) in &self.opt_outs {
             let value = match row.get(*i).map(str::trim).unwrap_or("") {
                 "" | "false" | "0" | "no" | "n" => false,
@@ -527,7 +544,8 @@ impl CsvLayout {
             match *name {
                 "unsubscribed" => opt_outs.unsubscribed = value,
                 "objected" => opt_outs.objected = value,
-                "gpc" => opt_outs.gpc = value,
+                // The column is the signal as received (record field `gpc`).
+                "gpc" => gpc = Some(value),
                 _ => opt_outs.limit_sensitive = value,
             }
         }
@@ -572,6 +590,9 @@ impl CsvLayout {
                     .map(|(_, name)| Cow::Owned(name.clone()))
                     .collect(),
             ),
+            tcf: text(self.tcf),
+            gpp: text(self.gpp),
+            gpc,
         })
     }
 }
@@ -592,7 +613,7 @@ fn unknown_column(name: &str, number: usize) -> String {
         }
     };
     let help = suggestion.unwrap_or_else(|| {
-        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`, `objected_at`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
+        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`, `objected_at`, `tcf`, `gpp`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
     });
     format!("unknown column `{name}` (column {number}): {help}")
 }

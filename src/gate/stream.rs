@@ -50,6 +50,9 @@ pub struct Summary {
     pub suppressed: u64,
     /// Records that could not be read (also suppressed).
     pub bad: u64,
+    /// Suppressed recipients whose stored consent conflicts with a consent
+    /// signal (`tcf`, `gpp`, `gpc`): counted among `suppressed` too.
+    pub conflicts: u64,
 }
 
 /// Where decisions go.
@@ -74,11 +77,15 @@ struct DecisionOut<'a> {
 impl Serialize for Reason {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Reason", 4)?;
+        let fields = if self.conflict.is_some() { 5 } else { 4 };
+        let mut st = s.serialize_struct("Reason", fields)?;
         st.serialize_field("rule", &self.rule)?;
         st.serialize_field("severity", self.severity.as_str())?;
         st.serialize_field("message", &self.message)?;
         st.serialize_field("citations", &self.citations)?;
+        if let Some(conflict) = &self.conflict {
+            st.serialize_field("conflict", conflict)?;
+        }
         st.end()
     }
 }
@@ -281,7 +288,7 @@ pub fn run(
         };
         read_records(plan, input, format, &mut |line, prepared| {
             let item = match prepared {
-                Ok(p) => Item::Ready(line, p.into_owned()),
+                Ok(p) => Item::Ready(line, Box::new(p.into_owned())),
                 Err(BadRecord { id, error }) => Item::Bad(line, id.map(Cow::into_owned), error),
             };
             let stop = on_bad == OnBadRecord::Fail && matches!(item, Item::Bad(..));
@@ -305,11 +312,9 @@ pub fn run(
             };
             match plan.decide_with_reasons(&recipient, &moment, history) {
                 Ok(decision) => {
+                    count(&mut summary, &decision);
                     if decision == Decision::Allow {
-                        summary.allowed += 1;
                         on_allow(&recipient.id)?;
-                    } else {
-                        summary.suppressed += 1;
                     }
                     sink.decision(line, &recipient.id, &decision)?;
                 }
@@ -335,7 +340,7 @@ pub fn run(
 
 /// A record of a chunk.
 enum Item {
-    Ready(u64, Prepared<'static>),
+    Ready(u64, Box<Prepared<'static>>),
     Bad(u64, Option<String>, String),
 }
 
@@ -364,7 +369,7 @@ impl Chunked<'_, '_, '_> {
         let ready: Vec<&Prepared<'static>> = items
             .iter()
             .filter_map(|i| match i {
-                Item::Ready(_, p) => Some(p),
+                Item::Ready(_, p) => Some(p.as_ref()),
                 Item::Bad(..) => None,
             })
             .collect();
@@ -422,6 +427,20 @@ impl Chunked<'_, '_, '_> {
 }
 
 /// Writes one decided (or bad) record of a chunk.
+/// Counts a decision in the summary: allowed or suppressed, and a
+/// suppression a consent signal decided against a stored consent.
+fn count(summary: &mut Summary, decision: &Decision) {
+    match decision {
+        Decision::Allow => summary.allowed += 1,
+        Decision::Suppress(reasons) => {
+            summary.suppressed += 1;
+            if reasons.iter().any(|r| r.conflict.is_some()) {
+                summary.conflicts += 1;
+            }
+        }
+    }
+}
+
 fn emit(
     sink: &mut dyn Sink,
     summary: &mut Summary,
@@ -433,11 +452,9 @@ fn emit(
     summary.read += 1;
     match (item, decided) {
         (Item::Ready(line, p), Some(Ok(decision))) => {
+            count(summary, &decision);
             if decision == Decision::Allow {
-                summary.allowed += 1;
                 on_allow(&p.id)?;
-            } else {
-                summary.suppressed += 1;
             }
             sink.decision(line, &p.id, &decision)?;
         }

@@ -158,7 +158,20 @@ pub struct PurposeDecl {
     pub name: Ident,
     /// What it means, in words.
     pub description: Str,
+    /// `tcf [..] special_features [..]`: what the purpose needs in a TC string.
+    pub tcf: Option<TcfMapping>,
     /// The whole declaration.
+    pub span: Span,
+}
+
+/// `tcf [1, 3, 4] special_features [1]` after a purpose's description.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TcfMapping {
+    /// IAB TCF purposes (1–11).
+    pub purposes: Vec<Spanned<u32>>,
+    /// IAB TCF special features (1–2).
+    pub special_features: Vec<Spanned<u32>>,
+    /// The whole mapping.
     pub span: Span,
 }
 
@@ -372,6 +385,15 @@ pub enum Constraint {
         /// The whole constraint.
         span: Span,
     },
+    /// `require tcf consent for each purpose [or legitimate interest for [..]] [if signalled]`.
+    RequireTcf {
+        /// TCF purposes for which legitimate interest may stand in for consent.
+        legitimate_interest: Vec<Spanned<u32>>,
+        /// Only recipients whose record carries a TC string are checked.
+        if_signalled: bool,
+        /// The whole constraint.
+        span: Span,
+    },
     /// `cap N sends per DURATION per recipient [on SET]`.
     FrequencyCap {
         /// Maximum sends in any window.
@@ -423,6 +445,7 @@ impl Constraint {
             | Constraint::ForbidFields { span, .. }
             | Constraint::AllowOnlyFields { span, .. }
             | Constraint::RequireConsent { span, .. }
+            | Constraint::RequireTcf { span, .. }
             | Constraint::FrequencyCap { span, .. }
             | Constraint::QuietHours { span, .. }
             | Constraint::MinimumAge { span, .. }
@@ -438,6 +461,7 @@ impl Constraint {
             Constraint::ForbidFields { .. } => "forbid_fields",
             Constraint::AllowOnlyFields { .. } => "allow_only_fields",
             Constraint::RequireConsent { .. } => "require_consent",
+            Constraint::RequireTcf { .. } => "require_tcf",
             Constraint::FrequencyCap { .. } => "frequency_cap",
             Constraint::QuietHours { .. } => "quiet_hours",
             Constraint::MinimumAge { .. } => "minimum_age",

@@ -400,11 +400,67 @@ impl Lowerer<'_> {
             .filter(|p| p.as_rule() != Rule::kw_purpose);
         let name = self.ident(parts.next()?);
         let description = self.string(parts.next()?);
+        let tcf = match parts.next() {
+            Some(mapping) => Some(self.tcf_mapping(mapping)?),
+            None => None,
+        };
         Some(PurposeDecl {
             name,
             description,
+            tcf,
             span,
         })
+    }
+
+    /// `tcf [..] special_features [..]`: purposes 1–11, special features 1–2
+    /// (IAB TCF v2.2 Policies, Appendix A).
+    fn tcf_mapping(&mut self, pair: Pair<'_, Rule>) -> Option<TcfMapping> {
+        let span = span_of(&pair);
+        let mut lists = pair.into_inner().filter(|p| p.as_rule() == Rule::id_list);
+        let purposes = self.id_list(lists.next()?, "TCF purpose", 11)?;
+        let special_features = match lists.next() {
+            Some(l) => self.id_list(l, "TCF special feature", 2)?,
+            None => Vec::new(),
+        };
+        Some(TcfMapping {
+            purposes,
+            special_features,
+            span,
+        })
+    }
+
+    /// `[1, 3, 4]`: whole numbers from 1 to `max`, each once.
+    fn id_list(&mut self, pair: Pair<'_, Rule>, what: &str, max: u32) -> Option<Vec<Spanned<u32>>> {
+        let mut out: Vec<Spanned<u32>> = Vec::new();
+        let mut ok = true;
+        for n in pair.into_inner() {
+            let Some(id) = self.integer(&n, what) else {
+                ok = false;
+                continue;
+            };
+            if id.value == 0 || id.value > max {
+                self.error(
+                    "scruple::parse::tcf_id",
+                    format!("there is no {what} {}", id.value),
+                    id.span,
+                    "out of range",
+                    &format!("{what}s are numbered 1 to {max} (IAB TCF v2.2 Policies, Appendix A)"),
+                );
+                ok = false;
+            } else if out.iter().any(|o| o.value == id.value) {
+                self.error(
+                    "scruple::parse::tcf_id",
+                    format!("{what} {} is listed twice", id.value),
+                    id.span,
+                    "listed again here",
+                    "list each one once",
+                );
+                ok = false;
+            } else {
+                out.push(id);
+            }
+        }
+        ok.then_some(out)
     }
 
     fn scalar(&mut self, pair: Pair<'_, Rule>) -> Scalar {
@@ -746,6 +802,38 @@ impl Lowerer<'_> {
                 Constraint::RequireConsent {
                     scope,
                     within,
+                    span,
+                }
+            }
+            Rule::require_tcf => {
+                let legitimate_interest = match take(Rule::tcf_li) {
+                    Some(li) => {
+                        let list = li.into_inner().find(|p| p.as_rule() == Rule::id_list)?;
+                        let ids = self.id_list(list, "TCF purpose", 11)?;
+                        // TCF 2.2 removed legitimate interest for purposes
+                        // 3-6; purpose 1 never had it.
+                        for id in &ids {
+                            if crate::signals::TCF_LI_FORBIDDEN & (1 << id.value) != 0 {
+                                self.error(
+                                    "scruple::parse::tcf_legitimate_interest",
+                                    format!(
+                                        "TCF purpose {} cannot rest on legitimate interest",
+                                        id.value
+                                    ),
+                                    id.span,
+                                    "consent only",
+                                    "IAB TCF v2.2 Policies allow only consent for purpose 1 and, since v2.2, for purposes 3, 4, 5 and 6 (personalised advertising and content); list only purposes 2 and 7 to 11",
+                                );
+                                return None;
+                            }
+                        }
+                        ids
+                    }
+                    None => Vec::new(),
+                };
+                Constraint::RequireTcf {
+                    legitimate_interest,
+                    if_signalled: take(Rule::tcf_signalled).is_some(),
                     span,
                 }
             }

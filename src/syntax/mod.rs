@@ -303,7 +303,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
         | kw_when | requires_stmt | kw_requires | defers_stmt | kw_defers | message_stmt | kw_message | help_stmt
         | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
         | forbid_targeting | forbid_fields | kw_forbid | allow_fields | kw_allow
-        | require_consent | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
+        | require_consent | require_tcf | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
         | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement or `}`",
         severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
         lineage | lineage_kind | kw_proxy_for | kw_derived_from => {
@@ -328,6 +328,12 @@ fn rule_in_words(rule: Rule) -> &'static str {
         path | boolean => "a value or a campaign field",
         including_proxies | kw_including => "`including proxies`",
         each_purpose | kw_each => "`each purpose`",
+        purpose_tcf => "`tcf` and a list of TCF purposes such as `[1, 3, 4]`",
+        kw_tcf => "`tcf`",
+        kw_special_features => "`special_features`",
+        id_list => "a list of numbers such as `[1, 3, 4]`",
+        tcf_li | kw_legitimate | kw_interest => "`or legitimate interest for [...]`",
+        tcf_signalled | kw_if | kw_signalled => "`if signalled`",
         table_default | kw_default => "`default`",
         table_entry => "a table entry such as `EU-FR = 15`",
         kw_and => "`and`",

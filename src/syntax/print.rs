@@ -267,14 +267,21 @@ impl Printer<'_> {
                 }
                 self.code(0, text);
             }
-            Item::Purpose(decl) => self.code(
-                0,
-                format!(
+            Item::Purpose(decl) => {
+                let mut text = format!(
                     "purpose {} {}",
                     decl.name.name,
                     quote(&decl.description.value)
-                ),
-            ),
+                );
+                if let Some(tcf) = &decl.tcf {
+                    let _ = write!(text, " tcf {}", id_list(&tcf.purposes));
+                    if !tcf.special_features.is_empty() {
+                        let _ =
+                            write!(text, " special_features {}", id_list(&tcf.special_features));
+                    }
+                }
+                self.code(0, text);
+            }
             Item::Table(decl) => self.table(decl),
             Item::Rule(rule) => self.rule(rule),
         }
@@ -700,6 +707,24 @@ fn constraint(constraint: &Constraint) -> String {
             }
             text
         }
+        Constraint::RequireTcf {
+            legitimate_interest,
+            if_signalled,
+            ..
+        } => {
+            let mut text = String::from("require tcf consent for each purpose");
+            if !legitimate_interest.is_empty() {
+                let _ = write!(
+                    text,
+                    " or legitimate interest for {}",
+                    id_list(legitimate_interest)
+                );
+            }
+            if *if_signalled {
+                text.push_str(" if signalled");
+            }
+            text
+        }
         Constraint::FrequencyCap {
             max,
             window,
@@ -720,6 +745,12 @@ fn constraint(constraint: &Constraint) -> String {
         Constraint::RequireField { path, .. } => format!("require {}", path.dotted()),
         Constraint::Ensure { expr: e, .. } => format!("ensure {}", expr(e)),
     }
+}
+
+/// `[1, 3, 4]`.
+fn id_list(ids: &[Spanned<u32>]) -> String {
+    let ids: Vec<String> = ids.iter().map(|i| i.value.to_string()).collect();
+    format!("[{}]", ids.join(", "))
 }
 
 /// Where an expression stands, which decides whether it needs parentheses.

@@ -12,6 +12,7 @@ pub mod minimum_age;
 pub mod quiet_hours;
 pub mod require_consent;
 pub mod require_field;
+pub mod require_tcf;
 
 use super::{Ctx, Violation};
 use crate::compile::{Check, CompiledRule};
@@ -30,6 +31,10 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
         Check::RequireConsent { purposes, within } => {
             require_consent::check(purposes.as_deref(), within.as_ref(), cx)
         }
+        Check::RequireTcf {
+            legitimate_interest,
+            ..
+        } => require_tcf::check(*legitimate_interest, cx),
         Check::FrequencyCap {
             max,
             window,
