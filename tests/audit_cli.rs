@@ -564,3 +564,45 @@ fn the_fairness_pack_sets_the_thresholds_and_findings_point_at_its_rules() {
     assert_eq!(code, 2);
     assert!(err.contains("no audit rules"), "{err}");
 }
+
+#[test]
+fn the_html_page_shows_rates_with_intervals_the_threshold_line_and_the_trend() {
+    // examples/audit: a credit offer made to 6% of over-60s and 15% of
+    // 18-39s, outcomes over five days.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let page = dir.path().join("audit.html");
+    let (code, _, err) = scruple(
+        dir.path(),
+        &[
+            "--attributes",
+            &format!("{root}/examples/audit/attributes.csv"),
+            "--outcomes",
+            &format!("{root}/examples/audit/outcomes.jsonl"),
+            "--policy",
+            &format!("{root}/examples/policies/fairness.scruple"),
+            "--html",
+            &page.display().to_string(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+    assert!(html.contains("<h2>Campaign <code>loan-q4</code></h2>"));
+    // The age bands at the offer stage, the lowest one flagged in red, the
+    // four-fifths line, the Wilson whiskers.
+    assert!(
+        html.contains("age_band at <code>offer_made</code>: ratio 0.40"),
+        "{html}"
+    );
+    assert!(
+        html.contains("fill=\"#c0504d\"><title>12 of 200</title>"),
+        "{html}"
+    );
+    assert!(html.contains("0.8 × highest"));
+    assert!(html.contains("<line x1="));
+    // The trend per day with the limits of the pack's rate rules.
+    assert!(html.contains("<polyline"));
+    assert!(html.contains("complaint rate limit 0.30%"));
+    assert!(html.contains("fairness_parity_regulated_offers"));
+    assert!(!html.contains("<script"));
+}

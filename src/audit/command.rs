@@ -101,6 +101,10 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
+    /// Also write the audit as a self-contained HTML page (charts of the
+    /// rates per group with intervals and thresholds, rates per day).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -238,6 +242,25 @@ fn run(
         })
     })?;
     audit.check_attributes(&name)?;
+    // A promise of parity on an attribute the audit cannot see is not kept
+    // silently: say so.
+    let mut diags = Vec::new();
+    for rule in &audit.thresholds().rules {
+        if let super::AuditCheck::Parity { attributes, .. } = &rule.check {
+            for missing in attributes
+                .iter()
+                .filter(|a| !audit.attribute_names().contains(a))
+            {
+                diags.push(
+                    Diag::warning(
+                        "scruple::audit::attribute_missing",
+                        format!("rule `{}` covers `{missing}`, which {name} does not have: it is not audited", rule.id),
+                    )
+                    .with_help(format!("add a `{missing}` column to the attributes file, or remove it from the rule")),
+                );
+            }
+        }
+    }
     for path in &args.decisions {
         let name = path.display().to_string();
         let default = args.campaign.as_deref();
@@ -303,6 +326,14 @@ fn run(
         })?;
     }
     let result = audit.finish();
+    if let Some(path) = &args.html {
+        std::fs::write(path, super::html::render(&result)).map_err(|e| {
+            Box::new(Diag::error(
+                "scruple::audit::write",
+                format!("cannot write {}: {e}", path.display()),
+            ))
+        })?;
+    }
     let stdout = match args.format {
         AuditFormat::Human => render::human(&result),
         AuditFormat::Json => {
@@ -313,7 +344,7 @@ fn run(
         }
     };
     Ok(AuditOutcome {
-        diags: Vec::new(),
+        diags,
         stdout,
         code: result.exit_code(args.deny_warnings),
     })

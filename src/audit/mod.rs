@@ -34,6 +34,7 @@
 //! per outcome row.
 
 pub mod command;
+pub mod html;
 pub mod input;
 pub mod render;
 pub mod stats;
@@ -474,6 +475,16 @@ impl Audit {
         }
         self.recipients.insert(key.into_boxed_str(), start as u32);
         Ok(())
+    }
+
+    /// The protected attributes read from the attributes file.
+    pub fn attribute_names(&self) -> &[String] {
+        &self.attributes
+    }
+
+    /// The thresholds applied.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
     }
 
     /// Checks that the attribute file gave something to audit.

@@ -87,8 +87,9 @@ pub fn impact_ratio(rates: &[Rate]) -> Option<f64> {
     (high > 0.0).then(|| rates[low].value().unwrap_or(0.0) / high)
 }
 
-/// Indices of the lowest-rate and highest-rate non-empty groups (the first
-/// one on ties). `None` with fewer than two non-empty groups.
+/// Indices of the lowest-rate and highest-rate non-empty groups: on ties
+/// the last lowest and the first highest, so that equal rates still compare
+/// two different groups. `None` with fewer than two non-empty groups.
 pub fn extremes(rates: &[Rate]) -> Option<(usize, usize)> {
     let mut low: Option<(usize, f64)> = None;
     let mut high: Option<(usize, f64)> = None;
@@ -96,7 +97,7 @@ pub fn extremes(rates: &[Rate]) -> Option<(usize, usize)> {
     for (i, rate) in rates.iter().enumerate() {
         let Some(v) = rate.value() else { continue };
         groups += 1;
-        if low.is_none_or(|(_, l)| v < l) {
+        if low.is_none_or(|(_, l)| v <= l) {
             low = Some((i, v));
         }
         if high.is_none_or(|(_, h)| v > h) {
@@ -285,8 +286,8 @@ mod tests {
 
     #[test]
     fn four_fifths_example_of_the_uniform_guidelines() {
-        // 29 CFR 1607 Questions and Answers, Q.12 style example: 48 of 80
-        // (60%) against 12 of 40 (30%): ratio 0.5, below four-fifths.
+        // A worked example: 48 of 80 (60%) against 12 of 40 (30%): ratio
+        // 0.5, below four-fifths.
         let rates = [r(48, 80), r(12, 40)];
         close(impact_ratio(&rates).unwrap_or(f64::NAN), 0.5, 1e-12);
         close(parity_difference(&rates).unwrap_or(f64::NAN), 0.3, 1e-12);
@@ -298,6 +299,8 @@ mod tests {
         assert_eq!(impact_ratio(&[r(3, 10)]), None);
         assert_eq!(impact_ratio(&[r(0, 10), r(0, 5)]), None);
         assert_eq!(impact_ratio(&[r(0, 10), r(2, 5), r(0, 0)]), Some(0.0));
+        // Equal rates compare two different groups.
+        assert_eq!(extremes(&[r(1, 2), r(2, 4), r(3, 6)]), Some((2, 0)));
     }
 
     #[test]
