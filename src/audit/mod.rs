@@ -526,6 +526,16 @@ impl Audit {
         }
     }
 
+    /// True when the audit already counts `campaign`.
+    pub fn follows(&self, campaign: &str) -> bool {
+        self.campaigns.contains_key(campaign)
+    }
+
+    /// Campaigns counted so far.
+    pub fn campaign_count(&self) -> usize {
+        self.states.len()
+    }
+
     fn state(&mut self, campaign: &str) -> usize {
         if let Some(&i) = self.campaigns.get(campaign) {
             return i;
@@ -667,11 +677,17 @@ impl Audit {
 
     /// Computes the results and findings.
     pub fn finish(self) -> AuditResult {
+        self.result()
+    }
+
+    /// The results so far, without consuming the audit (`scruple serve`
+    /// keeps adding decisions and outcomes).
+    pub fn result(&self) -> AuditResult {
         let mut campaigns = Vec::new();
         let mut findings = Vec::new();
-        let mut states = self.states;
+        let mut states: Vec<&(String, CampaignState)> = self.states.iter().collect();
         states.sort_by(|a, b| a.0.cmp(&b.0));
-        for (id, state) in &states {
+        for (id, state) in states {
             campaigns.push(campaign_result(
                 id,
                 state,
@@ -683,7 +699,7 @@ impl Audit {
         }
         AuditResult {
             recipients_with_attributes: self.recipients.len() as u64,
-            thresholds: self.thresholds,
+            thresholds: self.thresholds.clone(),
             campaigns,
             findings,
         }

@@ -264,3 +264,100 @@ pub fn sarif(result: &AuditResult, outcomes: &str) -> Value {
         }],
     })
 }
+
+/// A Prometheus label value: backslash, double quote and newline escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The audit's gauges in the Prometheus text format (appended to
+/// `scruple serve`'s `/metrics`): per campaign, attribute, group and stage
+/// the selection rate and group size; per campaign, attribute and stage the
+/// adverse-impact ratio; per campaign and channel the unsubscribe and
+/// complaint rates.
+pub fn prometheus(result: &AuditResult) -> String {
+    let mut out = String::new();
+    out.push_str("# HELP scruple_audit_group_size Eligible members of a protected group in a campaign.\n# TYPE scruple_audit_group_size gauge\n");
+    for c in &result.campaigns {
+        for a in &c.attributes {
+            for g in &a.groups {
+                let _ = writeln!(
+                    out,
+                    "scruple_audit_group_size{{campaign=\"{}\",attribute=\"{}\",group=\"{}\"}} {}",
+                    label(&c.campaign),
+                    label(&a.attribute),
+                    label(&g.group),
+                    g.eligible
+                );
+            }
+        }
+    }
+    out.push_str("# HELP scruple_audit_selection_rate Share of a group's eligible members that reached a stage.\n# TYPE scruple_audit_selection_rate gauge\n");
+    for c in &result.campaigns {
+        for a in &c.attributes {
+            for g in &a.groups {
+                for s in &g.stages {
+                    if let Some(rate) = s.rate {
+                        let _ = writeln!(
+                            out,
+                            "scruple_audit_selection_rate{{campaign=\"{}\",attribute=\"{}\",group=\"{}\",stage=\"{}\"}} {rate}",
+                            label(&c.campaign),
+                            label(&a.attribute),
+                            label(&g.group),
+                            s.stage.as_str()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    out.push_str("# HELP scruple_audit_impact_ratio Lowest over highest selection rate among groups of at least the minimum size.\n# TYPE scruple_audit_impact_ratio gauge\n");
+    for c in &result.campaigns {
+        for a in &c.attributes {
+            for cmp in &a.comparisons {
+                if let Some(ratio) = cmp.ratio {
+                    let _ = writeln!(
+                        out,
+                        "scruple_audit_impact_ratio{{campaign=\"{}\",attribute=\"{}\",stage=\"{}\"}} {ratio}",
+                        label(&c.campaign),
+                        label(&a.attribute),
+                        cmp.stage.as_str()
+                    );
+                }
+            }
+        }
+    }
+    for (name, help) in [
+        ("unsubscribe_rate", "Unsubscribes per delivered message."),
+        (
+            "complaint_rate",
+            "Complaints (spam reports) per delivered message.",
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP scruple_audit_{name} {help}\n# TYPE scruple_audit_{name} gauge"
+        );
+        for c in &result.campaigns {
+            for r in &c.channels {
+                let value = if name == "complaint_rate" {
+                    r.complaint_rate
+                } else {
+                    r.unsubscribe_rate
+                };
+                if let Some(v) = value {
+                    let _ = writeln!(
+                        out,
+                        "scruple_audit_{name}{{campaign=\"{}\",channel=\"{}\"}} {v}",
+                        label(&c.campaign),
+                        label(&r.key)
+                    );
+                }
+            }
+        }
+    }
+    out
+}
