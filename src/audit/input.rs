@@ -141,6 +141,9 @@ pub fn fail<T>(diag: Diag) -> Result<T, Box<Diag>> {
 /// Days since 1970-01-01 of an RFC 3339 time, a civil date or Unix seconds.
 pub fn day_of(text: &str) -> Option<i32> {
     let text = text.trim();
+    if let Some(day) = fast_day(text) {
+        return Some(day);
+    }
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
         return Some(ts.as_second().div_euclid(86_400) as i32);
     }
@@ -154,12 +157,54 @@ pub fn day_of(text: &str) -> Option<i32> {
     None
 }
 
+/// The two common forms, `2026-11-23` and `2026-11-23T10:00:00Z` (UTC,
+/// optional fraction), without going through a general parser: the day is
+/// read off the date. Anything else (offsets, odd forms, invalid dates)
+/// returns `None` and takes the general path.
+fn fast_day(text: &str) -> Option<i32> {
+    let b = text.as_bytes();
+    let utc_time = b.len() >= 20
+        && b[10] == b'T'
+        && b[b.len() - 1] == b'Z'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[11..13]
+            .iter()
+            .chain(&b[14..16])
+            .chain(&b[17..19])
+            .all(u8::is_ascii_digit);
+    if !(b.len() == 10 || utc_time) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b[r].iter().try_fold(0i64, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    // Check the date exists (jiff knows the calendar), then count days
+    // with the civil-from-days inverse (Howard Hinnant's algorithm).
+    jiff::civil::Date::new(y as i16, m as i8, d as i8).ok()?;
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    i32::try_from(era * 146_097 + doe - 719_468).ok()
+}
+
 fn csv_bool(text: &str) -> Result<Option<bool>, ()> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "" => Ok(None),
-        "true" | "1" | "yes" | "y" => Ok(Some(true)),
-        "false" | "0" | "no" | "n" => Ok(Some(false)),
-        _ => Err(()),
+    let t = text.trim();
+    let is = |w: &str| t.eq_ignore_ascii_case(w);
+    if t.is_empty() {
+        Ok(None)
+    } else if t == "1" || is("true") || is("yes") || is("y") {
+        Ok(Some(true))
+    } else if t == "0" || is("false") || is("no") || is("n") {
+        Ok(Some(false))
+    } else {
+        Err(())
     }
 }
 
@@ -511,6 +556,36 @@ fn for_each_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fast_path_agrees_with_jiff() {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2026-11-23",
+            "1969-12-31",
+            "2400-12-31T23:59:59Z",
+            "2026-03-01T00:00:00.125Z",
+            "1600-03-01",
+        ] {
+            let slow = match text.parse::<jiff::Timestamp>() {
+                Ok(ts) => ts.as_second().div_euclid(86_400) as i32,
+                Err(_) => {
+                    let date: jiff::civil::Date = text.parse().unwrap_or_default();
+                    jiff::civil::date(1970, 1, 1)
+                        .until(date)
+                        .map(|s| s.get_days())
+                        .unwrap_or(i32::MIN)
+                }
+            };
+            assert_eq!(fast_day(text), Some(slow), "{text}");
+        }
+        // Not a real date, or an offset: the general path decides.
+        assert_eq!(fast_day("2026-02-30"), None);
+        assert_eq!(fast_day("2026-11-23T23:30:00-05:00"), None);
+        assert_eq!(day_of("2026-11-23T23:30:00-05:00"), day_of("2026-11-24"));
+        assert_eq!(day_of("2026-02-30"), None);
+    }
 
     #[test]
     fn days_of_times_dates_and_seconds() {
