@@ -606,3 +606,44 @@ fn the_html_page_shows_rates_with_intervals_the_threshold_line_and_the_trend() {
     assert!(html.contains("fairness_parity_regulated_offers"));
     assert!(!html.contains("<script"));
 }
+
+#[test]
+fn ledger_sends_are_the_sent_stage() {
+    // The send ledger (docs/ledger.md) records who was actually sent to:
+    // 40 of 40 younger recipients, 20 of 40 older ones.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut attributes = String::from("recipient,age_band\n");
+    let mut rows = String::from("campaign,slot,recipient,channel,sent_at\n");
+    let mut outcomes = String::new();
+    for i in 0..80 {
+        let band = if i < 40 { "60+" } else { "18-39" };
+        let _ = writeln!(attributes, "r{i},{band}");
+        let _ = writeln!(outcomes, r#"{{"recipient":"r{i}","campaign":"promo"}}"#);
+        if i >= 40 || i % 2 == 0 {
+            let _ = writeln!(
+                rows,
+                "promo,2026-11-23T10:00:00Z,r{i},email,2026-11-23T10:00:05Z"
+            );
+        }
+    }
+    std::fs::write(dir.path().join("attributes.csv"), attributes).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("sends.csv"), rows).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("outcomes.jsonl"), outcomes).unwrap_or_else(|e| panic!("{e}"));
+    let import = Command::cargo_bin("scruple")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .current_dir(dir.path())
+        .args(["ledger", "--ledger", "ledger.db", "import", "sends.csv"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let (code, doc) = audit_json(dir.path(), &["--ledger", "ledger.db"]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["campaigns"][0]["sends"], 60);
+    let cmp = comparison(&doc, "promo", "age_band", "sent");
+    assert_eq!(cmp["ratio"], 0.5);
+    assert_eq!(cmp["status"], "adverse_impact");
+}
