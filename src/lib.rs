@@ -3,6 +3,7 @@
 //! Data flows one way: source text → pest pairs ([`syntax`]) → AST with spans
 //! → compiled policy ([`compile`]) → evaluation → findings → renderers.
 
+pub mod audit;
 pub mod campaign;
 pub mod check;
 pub mod compile;

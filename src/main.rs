@@ -155,6 +155,11 @@ enum Command {
     /// (see docs/fmt.md).
     #[command(after_help = scruple::fmt::EXIT_HELP)]
     Fmt(scruple::fmt::FmtArgs),
+    /// Fairness and ethical metrics of what was sent: selection rates per
+    /// protected group, adverse-impact ratio, opt-out and complaint rates
+    /// (see docs/audit.md).
+    #[command(after_help = scruple::audit::command::EXIT_HELP)]
+    Audit(scruple::audit::command::AuditArgs),
     /// Print a JSON Schema (for editor validation and completion).
     Schema {
         /// Which schema.
@@ -509,6 +514,14 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve(args) => scruple::serve::command(&args, project()),
+        Command::Audit(args) => {
+            let outcome = scruple::audit::command::command(&args, &mut std::io::stdin().lock());
+            eprint_diags(&outcome.diags);
+            if !outcome.stdout.is_empty() {
+                print_out(&outcome.stdout);
+            }
+            outcome.code
+        }
         Command::Fmt(args) => {
             let outcome = scruple::fmt::command(&args, &mut std::io::stdin().lock());
             eprint_diags(&outcome.diags);

@@ -131,6 +131,12 @@ pub fn explain(policy: &Policy, id: &str) -> Result<String, Box<crate::diag::Dia
     let mut out = String::new();
     let _ = writeln!(out, "{} ({}, {})", rule.id, rule.severity, rule.kind());
     let _ = writeln!(out, "pack: {}", rule.pack);
+    if rule.check.is_audit() {
+        let _ = writeln!(
+            out,
+            "judged by: `scruple audit`, on what was sent (`check` and `gate` do not evaluate it; docs/audit.md)"
+        );
+    }
     if let Some(d) = &rule.decl.description {
         let _ = writeln!(out, "\n{}", d.value);
     }

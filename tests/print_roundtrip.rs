@@ -189,6 +189,21 @@ const CASES: &[(&str, &str)] = &[
         "rule r { require consent for [p, q] + s within 18 months }",
     ),
     ("cap", "rule r { cap 3 sends per 7 days per recipient }"),
+    // audit constructs (issue 15)
+    (
+        "require parity",
+        "rule r { require parity on [gender, age_band] at least 0.8 }",
+    ),
+    (
+        "require parity for offers",
+        "rule r { require parity on protected at least 0.75 for offers in [credit, housing] + jobs }",
+    ),
+    ("limit rate", "rule r { limit complaint_rate below 0.1% }"),
+    (
+        "limit rate on channels",
+        "rule r { limit unsubscribe_rate below 12.5% on [email, sms] }",
+    ),
+    ("limit whole percent", "rule r { limit complaint_rate below 3% }"),
     (
         "cap on channels",
         "rule r { cap 1 sends per 1 hour per recipient on [email, sms] }",
@@ -319,6 +334,14 @@ fn canonical_forms() {
             "ensure a is b and a is not c",
         ),
         ("rule r { ensure a is 3 }", "ensure a == 3"),
+        (
+            "rule r { limit complaint_rate below 0.10% }",
+            "limit complaint_rate below 0.1%",
+        ),
+        (
+            "rule r { require parity on [g] at least 0.80 }",
+            "require parity on [g] at least 0.8",
+        ),
         (
             "rule r { quiet hours from 9:00 to 8:05 }",
             "quiet hours from 09:00 to 08:05",

@@ -446,6 +446,8 @@ fn api_end_to_end_matches_openapi() {
             "examples/campaigns",
             "--max-body",
             "65536",
+            "--audit-attributes",
+            "examples/audit/attributes.csv",
         ],
     );
     let mut spec = Spec::load();
@@ -455,6 +457,26 @@ fn api_end_to_end_matches_openapi() {
         spec.check(method, path, &reply);
         reply
     };
+
+    // Outcomes for the audit gauges (docs/audit.md): c00001 is 18-39 in
+    // examples/audit/attributes.csv.
+    let accepted = call(
+        "POST",
+        "/v1/outcomes",
+        br#"{"recipient":"c00001","campaign":"loan-q4","delivered":true,"offer_made":true}"#,
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    assert_eq!(accepted.json()["accepted"], 1);
+    let bad = call("POST", "/v1/outcomes", b"{\"recipient\":\"c00001\"}\n");
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error"]["code"], "bad_record");
+    let metrics = call("GET", "/metrics", b"").text();
+    assert!(
+        metrics.contains(
+            "scruple_audit_selection_rate{campaign=\"loan-q4\",attribute=\"age_band\",group=\"18-39\",stage=\"offer_made\"} 1\n"
+        ),
+        "{metrics}"
+    );
 
     // Health, rules, policy: one hash throughout.
     let health = call("GET", "/healthz", b"").json();

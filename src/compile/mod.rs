@@ -211,6 +211,35 @@ pub enum Check {
         /// The condition.
         cond: Cond,
     },
+    /// Groups of each protected attribute must get the offer at no less
+    /// than `ratio` times the rate of the best-served group. Judged by
+    /// `scruple audit` on what was sent; `check` and `gate` have nothing to
+    /// judge it on.
+    RequireParity {
+        /// Protected attributes.
+        attributes: Arc<SymbolSet>,
+        /// Lowest acceptable adverse-impact ratio.
+        ratio: f64,
+        /// Offer categories it applies to; `None` means every campaign.
+        offers: Option<Arc<SymbolSet>>,
+    },
+    /// A per-campaign, per-channel rate must stay below `limit`. Judged by
+    /// `scruple audit`.
+    LimitRate {
+        /// `unsubscribe_rate` or `complaint_rate`.
+        metric: String,
+        /// The limit as a fraction (0.005 for 0.5%).
+        limit: f64,
+        /// Channels it applies to; `None` means every channel.
+        channels: Option<Arc<SymbolSet>>,
+    },
+}
+
+impl Check {
+    /// True for the rule kinds judged after sending, by `scruple audit`.
+    pub fn is_audit(&self) -> bool {
+        matches!(self, Check::RequireParity { .. } | Check::LimitRate { .. })
+    }
 }
 
 /// A rule ready to evaluate.

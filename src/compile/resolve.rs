@@ -517,6 +517,30 @@ impl Resolver<'_> {
                     }
                 }
                 Constraint::Ensure { expr, .. } => self.link_expr(from, expr, fi),
+                Constraint::RequireParity {
+                    attributes, offers, ..
+                } => {
+                    self.link_set_expr(from, attributes, fi);
+                    if let Some(offers) = offers {
+                        self.link_set_expr(from, offers, fi);
+                    }
+                }
+                Constraint::LimitRate {
+                    channels: Some(set),
+                    ..
+                } => {
+                    self.link_set_expr(from, set, fi);
+                    for term in &set.terms {
+                        if let SetTerm::List(members, _) = term {
+                            for m in members {
+                                if !CHANNELS.contains(&m.name.as_str()) {
+                                    let names = CHANNELS.iter().map(|c| c.to_string()).collect();
+                                    self.unknown("channel", m, fi, names, "");
+                                }
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
             self.check_placeholders(decl, fi);
@@ -1169,6 +1193,26 @@ impl Resolver<'_> {
                 Constraint::Ensure { expr, .. } => match self.cond(expr, fi) {
                     Some(cond) => Check::Ensure { cond },
                     None => continue,
+                },
+                Constraint::RequireParity {
+                    attributes,
+                    ratio,
+                    offers,
+                    ..
+                } => Check::RequireParity {
+                    attributes: self.set_of(attributes),
+                    ratio: ratio.value,
+                    offers: offers.as_ref().map(|o| self.set_of(o)),
+                },
+                Constraint::LimitRate {
+                    metric,
+                    percent,
+                    channels,
+                    ..
+                } => Check::LimitRate {
+                    metric: metric.name.clone(),
+                    limit: percent.value / 100.0,
+                    channels: channels.as_ref().map(|c| self.set_of(c)),
                 },
             };
             let when = match &decl.when {

@@ -198,7 +198,7 @@ fn decide_batch(
     };
     let mut written = Written::default();
     let mut on_allow = |_: &str| -> std::io::Result<()> { Ok(()) };
-    let mut sink = Collect::new(state.decision_log.is_some());
+    let mut sink = Collect::new(state.decision_log.is_some() || state.audit.is_some());
     let options = RunOptions {
         at,
         history: &NoHistory,
@@ -250,6 +250,15 @@ fn decide_batch(
         Mode::Read => (None, None),
     };
     state.metrics.gate(&sink.counts);
+    // The audit gauges count every decided recipient of the campaign.
+    if let Some(audit) = &state.audit {
+        let mut audit = audit.lock().unwrap_or_else(|e| e.into_inner());
+        for item in &sink.log {
+            if let Some(id) = item.recipient.as_deref() {
+                audit.add_decision(&plan.campaign_id, id, item.decision == "allow");
+            }
+        }
+    }
 
     let head = GateHead {
         schema: GATE_SCHEMA,

@@ -78,6 +78,9 @@ pub struct ServeOptions {
     /// The send ledger: frequency caps read it when it exists, and
     /// `"record": true` creates it and writes the allowed sends to it.
     pub ledger: PathBuf,
+    /// Protected attributes for the audit gauges of `/metrics` and
+    /// `POST /v1/outcomes` (docs/audit.md); off when `None`.
+    pub audit_attributes: Option<PathBuf>,
 }
 
 impl ServeOptions {
@@ -94,6 +97,7 @@ impl ServeOptions {
             policy,
             poll_interval: POLL_INTERVAL,
             ledger: PathBuf::from(crate::ledger::DEFAULT_PATH),
+            audit_attributes: None,
         }
     }
 }
@@ -143,6 +147,11 @@ pub struct ServeArgs {
     /// Use these shipped packs (repeatable).
     #[arg(long = "pack", value_name = "NAME")]
     pub packs: Vec<String>,
+    /// Protected attributes (CSV or JSON Lines, as `scruple audit
+    /// --attributes`): turns on the audit gauges of /metrics, fed by gate
+    /// decisions and POST /v1/outcomes.
+    #[arg(long, value_name = "FILE")]
+    pub audit_attributes: Option<PathBuf>,
 }
 
 /// `scruple serve`: runs the server with `args` and the project
@@ -165,6 +174,7 @@ pub fn command(args: &ServeArgs, config: Option<&Config>) -> u8 {
         .clone()
         .or_else(|| config.and_then(|c| c.ledger.clone()))
         .unwrap_or_else(|| PathBuf::from(crate::ledger::DEFAULT_PATH));
+    options.audit_attributes = args.audit_attributes.clone();
     serve(options)
 }
 
@@ -191,6 +201,26 @@ pub(crate) fn log_diags(diags: &[Diag]) {
             .lock()
             .write_all(render_human(diags, false, 100).as_bytes());
     }
+}
+
+/// Reads the protected attributes of the audit gauges. Recipient ids of
+/// decisions and outcomes are hashed before the join with `--hash-ids`, as
+/// in the decision log.
+fn load_audit(path: &std::path::Path, hash_ids: bool) -> Result<crate::audit::Audit, String> {
+    use crate::audit::input;
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read the audit attributes `{name}`: {e}"))?;
+    let mut audit = crate::audit::Audit::new(crate::audit::Thresholds::default(), hash_ids);
+    input::read_attributes(
+        std::io::BufReader::new(file),
+        input::Format::of_path(&name),
+        &name,
+        |line, id, values| audit.add_attributes(&name, line, id, values),
+    )
+    .and_then(|()| audit.check_attributes(&name))
+    .map_err(|d| d.message)?;
+    Ok(audit)
 }
 
 /// Runs the server until SIGTERM or SIGINT; returns the exit code.
@@ -282,12 +312,11 @@ fn start(options: ServeOptions) -> Result<u8, String> {
             crate::ledger::backend::Location::Sqlite(_) => None,
         },
     };
-    let state = Arc::new(state::AppState::new(
-        served,
-        options.policy.clone(),
-        settings,
-        decision_log,
-    ));
+    let mut state = state::AppState::new(served, options.policy.clone(), settings, decision_log);
+    if let Some(path) = &options.audit_attributes {
+        state.audit = Some(std::sync::Mutex::new(load_audit(path, options.hash_ids)?));
+    }
+    let state = Arc::new(state);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

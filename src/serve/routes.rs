@@ -56,6 +56,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/policy", get(policy))
         .route("/v1/check", post(check))
         .route("/v1/gate", post(super::gate::gate))
+        .route("/v1/outcomes", post(outcomes))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
@@ -301,9 +302,13 @@ async fn openapi() -> Response {
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let served = state.current();
-    let text = state
+    let mut text = state
         .metrics
         .render(&served.hash, served.policy.rules.len());
+    if let Some(audit) = &state.audit {
+        let result = audit.lock().unwrap_or_else(|e| e.into_inner()).result();
+        text.push_str(&crate::audit::render::prometheus(&result));
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -457,6 +462,48 @@ fn query_error(rejection: QueryRejection) -> ApiError {
         "bad_request",
         rejection.body_text(),
     )
+}
+
+/// Most campaigns the audit gauges follow: label values stay bounded.
+const MAX_AUDIT_CAMPAIGNS: usize = 1000;
+
+/// `POST /v1/outcomes`: outcome rows (JSON Lines, as `scruple audit
+/// --outcomes`) added to the audit gauges of `/metrics`. All or nothing: a
+/// bad row rejects the request with its line and adds nothing.
+async fn outcomes(State(state): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    use crate::audit::input::{read_outcomes, Format};
+    let deadline = Instant::now() + state.settings.timeout;
+    let Some(audit) = &state.audit else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "audit_disabled",
+            "the server was started without --audit-attributes: outcomes have no protected attributes to join",
+        ));
+    };
+    let body = read_body(req, deadline).await?;
+    let bad = |d: Box<Diag>| ApiError::new(StatusCode::BAD_REQUEST, "bad_record", d.message);
+    // First read every row, so a bad one adds nothing.
+    let mut campaigns = std::collections::BTreeSet::new();
+    read_outcomes(body.as_ref(), Format::JsonLines, "body", |o| {
+        if campaigns.len() <= MAX_AUDIT_CAMPAIGNS {
+            campaigns.insert(o.campaign.to_string());
+        }
+    })
+    .map_err(bad)?;
+    let mut audit = audit.lock().unwrap_or_else(|e| e.into_inner());
+    let new = campaigns.iter().filter(|c| !audit.follows(c)).count();
+    if audit.campaign_count() + new > MAX_AUDIT_CAMPAIGNS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("the audit follows at most {MAX_AUDIT_CAMPAIGNS} campaigns; restart the server to start over"),
+        ));
+    }
+    let accepted = read_outcomes(body.as_ref(), Format::JsonLines, "body", |o| {
+        audit.add_outcome(o)
+    })
+    .map_err(bad)?;
+    Ok(json_body(serde_json::json!({ "accepted": accepted }).to_string()).into_response())
 }
 
 async fn check(

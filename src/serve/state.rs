@@ -147,6 +147,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The decision log, when `--decision-log` is given.
     pub decision_log: Option<DecisionLog>,
+    /// The running audit behind the audit gauges, with
+    /// `--audit-attributes`.
+    pub audit: Option<std::sync::Mutex<crate::audit::Audit>>,
 }
 
 impl AppState {
@@ -164,6 +167,7 @@ impl AppState {
             settings,
             metrics: Metrics::default(),
             decision_log,
+            audit: None,
         }
     }
 

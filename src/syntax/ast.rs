@@ -435,7 +435,33 @@ pub enum Constraint {
         /// The whole constraint.
         span: Span,
     },
+    /// `require parity on SET at least RATIO [for offers in SET]`: judged by
+    /// `scruple audit` on what was sent.
+    RequireParity {
+        /// Protected attributes compared.
+        attributes: SetExpr,
+        /// Lowest acceptable adverse-impact ratio (0.8: four-fifths).
+        ratio: Spanned<f64>,
+        /// Only campaigns whose offer category is one of these.
+        offers: Option<SetExpr>,
+        /// The whole constraint.
+        span: Span,
+    },
+    /// `limit METRIC below PERCENT% [on SET]`: judged by `scruple audit`.
+    LimitRate {
+        /// `unsubscribe_rate` or `complaint_rate`.
+        metric: Ident,
+        /// The limit, in percent as written (`0.5` for `0.5%`).
+        percent: Spanned<f64>,
+        /// Channels it applies to (default: every channel).
+        channels: Option<SetExpr>,
+        /// The whole constraint.
+        span: Span,
+    },
 }
+
+/// The metrics `limit … below …` may bound.
+pub const RATE_METRICS: &[&str] = &["unsubscribe_rate", "complaint_rate"];
 
 impl Constraint {
     /// The whole constraint's span.
@@ -450,7 +476,9 @@ impl Constraint {
             | Constraint::QuietHours { span, .. }
             | Constraint::MinimumAge { span, .. }
             | Constraint::RequireField { span, .. }
-            | Constraint::Ensure { span, .. } => *span,
+            | Constraint::Ensure { span, .. }
+            | Constraint::RequireParity { span, .. }
+            | Constraint::LimitRate { span, .. } => *span,
         }
     }
 
@@ -467,6 +495,8 @@ impl Constraint {
             Constraint::MinimumAge { .. } => "minimum_age",
             Constraint::RequireField { .. } => "require_field",
             Constraint::Ensure { .. } => "ensure",
+            Constraint::RequireParity { .. } => "require_parity",
+            Constraint::LimitRate { .. } => "limit_rate",
         }
     }
 }

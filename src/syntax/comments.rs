@@ -423,7 +423,9 @@ fn statement_kind(rule: Rule) -> Option<Stmt> {
         | Rule::quiet_hours
         | Rule::minimum_age
         | Rule::require_field
-        | Rule::ensure => Stmt::Constraint,
+        | Rule::ensure
+        | Rule::require_parity
+        | Rule::limit_rate => Stmt::Constraint,
         _ => return None,
     })
 }

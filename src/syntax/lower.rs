@@ -880,6 +880,90 @@ impl Lowerer<'_> {
                 expr: self.expr(take(Rule::expr)?)?,
                 span,
             },
+            Rule::require_parity => {
+                let attributes = self.set_expr(take(Rule::set_expr)?);
+                let ratio_pair = take(Rule::number)?;
+                let ratio_span = span_of(&ratio_pair);
+                let ratio = match ratio_pair.as_str().parse::<f64>() {
+                    Ok(r) if r > 0.0 && r <= 1.0 => r,
+                    _ => {
+                        self.error(
+                            "scruple::parse::bad_ratio",
+                            format!("parity ratio `{}` is not between 0 and 1", ratio_pair.as_str()),
+                            ratio_span,
+                            "not a ratio in (0, 1]",
+                            "write the lowest acceptable ratio of a group's rate to the highest group's, such as `0.8` (the four-fifths rule)",
+                        );
+                        return None;
+                    }
+                };
+                let offers = match take(Rule::parity_offers) {
+                    Some(p) => {
+                        let set = p.into_inner().find(|p| p.as_rule() == Rule::set_expr)?;
+                        Some(self.set_expr(set))
+                    }
+                    None => None,
+                };
+                Constraint::RequireParity {
+                    attributes,
+                    ratio: Spanned {
+                        value: ratio,
+                        span: ratio_span,
+                    },
+                    offers,
+                    span,
+                }
+            }
+            Rule::limit_rate => {
+                let metric = self.ident(take(Rule::ident)?);
+                if !crate::syntax::ast::RATE_METRICS.contains(&metric.name.as_str()) {
+                    let hint = crate::diag::did_you_mean(
+                        &metric.name,
+                        crate::syntax::ast::RATE_METRICS.iter().copied(),
+                    )
+                    .map(|m| format!("did you mean `{m}`? "))
+                    .unwrap_or_default();
+                    self.error(
+                        "scruple::parse::unknown_metric",
+                        format!("`{}` is not a metric `limit` knows", metric.name),
+                        metric.span,
+                        "unknown metric",
+                        &format!(
+                            "{hint}the metrics are {}",
+                            crate::syntax::ast::RATE_METRICS.join(", ")
+                        ),
+                    );
+                    return None;
+                }
+                let percent_pair = take(Rule::percent)?;
+                let percent_span = span_of(&percent_pair);
+                let percent = match percent_pair.as_str().trim_end_matches('%').parse::<f64>() {
+                    Ok(p) if p > 0.0 && p <= 100.0 => p,
+                    _ => {
+                        self.error(
+                            "scruple::parse::bad_ratio",
+                            format!(
+                                "rate limit `{}` is not between 0% and 100%",
+                                percent_pair.as_str()
+                            ),
+                            percent_span,
+                            "not a percentage in (0, 100]",
+                            "write a percentage such as `0.1%`",
+                        );
+                        return None;
+                    }
+                };
+                let channels = take(Rule::set_expr).map(|s| self.set_expr(s));
+                Constraint::LimitRate {
+                    metric,
+                    percent: Spanned {
+                        value: percent,
+                        span: percent_span,
+                    },
+                    channels,
+                    span,
+                }
+            }
             _ => return None,
         })
     }

@@ -304,7 +304,13 @@ fn rule_in_words(rule: Rule) -> &'static str {
         | kw_help | description_stmt | kw_description | kw_unwaivable | unwaivable_stmt
         | forbid_targeting | forbid_fields | kw_forbid | allow_fields | kw_allow
         | require_consent | require_tcf | require_field | kw_require | frequency_cap | kw_cap | quiet_hours
-        | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure => "a rule statement or `}`",
+        | kw_quiet | minimum_age | kw_minimum | ensure | kw_ensure | require_parity | limit_rate
+        | kw_limit => "a rule statement or `}`",
+        kw_parity => "`parity`",
+        kw_at | kw_least => "`at least`",
+        parity_offers | kw_offers => "`for offers in` and a set of offer categories",
+        kw_below => "`below`",
+        percent => "a percentage such as `0.5%`",
         severity_level | kw_error | kw_warning | kw_info => "`error`, `warning` or `info`",
         lineage | lineage_kind | kw_proxy_for | kw_derived_from => {
             "`proxy_for`, `derived_from` or `because`"

@@ -744,6 +744,34 @@ fn constraint(constraint: &Constraint) -> String {
         },
         Constraint::RequireField { path, .. } => format!("require {}", path.dotted()),
         Constraint::Ensure { expr: e, .. } => format!("ensure {}", expr(e)),
+        Constraint::RequireParity {
+            attributes,
+            ratio,
+            offers,
+            ..
+        } => {
+            let mut text = format!(
+                "require parity on {} at least {}",
+                set_expr(attributes),
+                ratio.value
+            );
+            if let Some(offers) = offers {
+                let _ = write!(text, " for offers in {}", set_expr(offers));
+            }
+            text
+        }
+        Constraint::LimitRate {
+            metric,
+            percent,
+            channels,
+            ..
+        } => {
+            let mut text = format!("limit {} below {}%", metric.name, percent.value);
+            if let Some(channels) = channels {
+                let _ = write!(text, " on {}", set_expr(channels));
+            }
+            text
+        }
     }
 }
 

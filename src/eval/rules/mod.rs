@@ -46,5 +46,8 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
         }
         Check::RequireField { path } => require_field::check(path, cx),
         Check::Ensure { cond } => ensure::check(cond, rule, cx),
+        // Judged on what was sent, by `scruple audit` (crate::audit): a
+        // campaign file says nothing about who got the offer.
+        Check::RequireParity { .. } | Check::LimitRate { .. } => Vec::new(),
     }
 }
