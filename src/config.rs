@@ -155,7 +155,13 @@ const KEYS: [(&str, &[&str]); 5] = [
     ("policy", &["packs", "paths"]),
     (
         "check",
-        &["campaigns", "format", "deny_warnings", "unknown_attributes"],
+        &[
+            "campaigns",
+            "format",
+            "deny_warnings",
+            "max_input_bytes",
+            "unknown_attributes",
+        ],
     ),
     ("rules.*", &["severity", "disabled", "reason"]),
 ];

@@ -266,6 +266,30 @@ fn waivers_of_every_kind() {
 
 /// `[check] unknown_attributes = "error"` (issue 11 item 4): a targeting
 /// attribute nothing understands fails the campaign instead of warning.
+/// `[check] max_input_bytes`, documented in docs/config.md, was refused as
+/// an unknown key; it is accepted and caps what `check` reads.
+#[test]
+fn max_input_bytes_in_the_configuration_is_accepted_and_applied() {
+    let dir = temp_dir("max-input-bytes");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/campaigns/spring-sale.yaml"),
+        dir.join("c.yaml"),
+    )
+    .expect("campaign copied");
+    let config = "[check]\ncampaigns = [\"c.yaml\"]\nformat = \"json\"\nmax_input_bytes = 100\n";
+    std::fs::write(dir.join("scruple.toml"), config).expect("config written");
+    let (code, stdout, stderr) = run(bin()
+        .current_dir(&dir)
+        .args(["check", "--at", "2026-11-23"]));
+    assert!(!stderr.contains("unknown key"), "{stderr}");
+    assert_eq!(code, 2, "the campaign is over the cap: {stdout}{stderr}");
+    assert!(
+        stdout.contains("scruple::input::too_large")
+            || stderr.contains("scruple::input::too_large"),
+        "{stdout}{stderr}"
+    );
+}
+
 #[test]
 fn unknown_attributes_can_be_raised_to_an_error() {
     let dir = temp_dir("unknown-attributes");
