@@ -44,38 +44,9 @@ fn cache_dir() -> PathBuf {
     target.join("gpp-reference")
 }
 
-fn available(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Installs the reference packages unless the cache already holds the
-/// install of this very lock file.
-fn install(cache: &Path) {
-    std::fs::create_dir_all(cache).expect("create cache dir");
-    let lock = std::fs::read(reference_dir().join("package-lock.json")).expect("lock file");
-    let stamp = cache.join("installed-lock.json");
-    let installed = cache.join("node_modules/@iabgpp/cmpapi/package.json");
-    if installed.exists() && std::fs::read(&stamp).ok().as_deref() == Some(&lock[..]) {
-        return;
-    }
-    for file in ["package.json", "package-lock.json"] {
-        std::fs::copy(reference_dir().join(file), cache.join(file)).expect("copy package files");
-    }
-    let out = Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund"])
-        .current_dir(cache)
-        .output()
-        .expect("run npm ci");
-    assert!(
-        out.status.success(),
-        "npm ci failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::write(&stamp, &lock).expect("write install stamp");
-}
+#[path = "support/npm_reference.rs"]
+mod npm_reference;
+use npm_reference::available;
 
 fn bits(b: &IdBits) -> Value {
     json!(b.ids().collect::<Vec<_>>())
@@ -271,7 +242,7 @@ fn decodes_like_the_reference_library() {
         return;
     }
     let cache = cache_dir();
-    install(&cache);
+    npm_reference::install(&reference_dir(), &cache, "@iabgpp/cmpapi/package.json");
     // The script must sit beside node_modules for its import to resolve.
     std::fs::copy(reference_dir().join("gpp.mjs"), cache.join("gpp.mjs")).expect("copy script");
     let vectors = manifest().join("tests/fixtures/gpp/official-vectors.txt");
