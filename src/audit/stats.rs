@@ -83,8 +83,14 @@ pub fn parity_difference(rates: &[Rate]) -> Option<f64> {
 /// when no group has any selection (0/0: nobody was selected at all).
 pub fn impact_ratio(rates: &[Rate]) -> Option<f64> {
     let (low, high) = extremes(rates)?;
-    let high = rates[high].value()?;
-    (high > 0.0).then(|| rates[low].value().unwrap_or(0.0) / high)
+    let (l, h) = (rates[low], rates[high]);
+    // (k_l / n_l) / (k_h / n_h) as one division of exact integer products:
+    // dividing two rounded rates made 76/114 against 80/96 (exactly 4/5)
+    // come out below 0.8, and so flagged a ratio the four-fifths rule
+    // passes.
+    (h.k > 0 && l.n > 0).then(|| {
+        (u128::from(l.k) * u128::from(h.n)) as f64 / (u128::from(l.n) * u128::from(h.k)) as f64
+    })
 }
 
 /// Indices of the lowest-rate and highest-rate non-empty groups: on ties
@@ -282,6 +288,19 @@ mod tests {
         close(i.low, 0.0, 1e-12);
         close(i.high, 0.2775, 5e-5);
         assert_eq!(wilson(r(0, 0), 0.95), None);
+    }
+
+    #[test]
+    fn a_ratio_of_exactly_four_fifths_is_not_below_it() {
+        // 29 CFR 1607.4(D) flags a rate "less than four-fifths" of the
+        // highest; the Uniform Guidelines Q&A 12 (1979) counts 48/60 as
+        // 80%, no adverse impact. 76 of 114 against 80 of 96 is exactly
+        // 4/5, which dividing the two rounded rates put just below 0.8.
+        let rates = [r(76, 114), r(80, 96)];
+        let rounded = |k: u64, n: u64| k as f64 / n as f64;
+        assert!(rounded(76, 114) / rounded(80, 96) < 0.8);
+        assert_eq!(impact_ratio(&rates), Some(0.8));
+        assert_eq!(impact_ratio(&[r(48, 100), r(60, 100)]), Some(0.8));
     }
 
     #[test]
