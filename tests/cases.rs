@@ -104,7 +104,10 @@ fn the_clean_special_ad_categories_campaigns_pass_with_all_packs() {
         .collect();
     assert!(!clean.is_empty(), "the suite has no compliant campaign");
     for test in clean {
-        let report = eval::check(&policy, &test.campaign, Options { now: test.at });
+        let Some(campaign) = &test.campaign else {
+            continue;
+        };
+        let report = eval::check(&policy, campaign, Options { now: test.at });
         let errors: Vec<(&str, &str)> = report
             .findings
             .iter()

@@ -198,6 +198,118 @@ fn run(
     policy: Option<&crate::compile::Policy>,
     stdin: &mut dyn BufRead,
 ) -> Result<AuditOutcome, Box<Diag>> {
+    let (result, diags) = audit(args, policy, false, stdin)?;
+    if let Some(path) = &args.html {
+        std::fs::write(path, super::html::render(&result)).map_err(|e| {
+            Box::new(Diag::error(
+                "scruple::audit::write",
+                format!("cannot write {}: {e}", path.display()),
+            ))
+        })?;
+    }
+    let source = args.outcomes.clone().unwrap_or_else(|| "-".to_string());
+    let stdout = match args.format {
+        AuditFormat::Human => render::human(&result),
+        AuditFormat::Json => {
+            serde_json::to_string_pretty(&render::json(&result)).unwrap_or_default()
+        }
+        AuditFormat::Sarif => {
+            serde_json::to_string_pretty(&render::sarif(&result, &source)).unwrap_or_default()
+        }
+    };
+    Ok(AuditOutcome {
+        diags,
+        stdout,
+        code: result.exit_code(args.deny_warnings),
+    })
+}
+
+/// The audit inputs `scruple report` takes (`--audit-…` flags) for its
+/// fairness section.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct ReportAuditArgs {
+    /// Protected attributes (as `scruple audit --attributes`): with
+    /// --audit-outcomes, --audit-decisions or --audit-ledger, the report
+    /// gains a fairness section.
+    #[arg(long, value_name = "FILE")]
+    pub audit_attributes: Option<String>,
+    /// Outcomes (as `scruple audit --outcomes`).
+    #[arg(long, value_name = "FILE")]
+    pub audit_outcomes: Option<String>,
+    /// Gate decisions (as `scruple audit --decisions`, repeatable).
+    #[arg(long = "audit-decisions", value_name = "FILE")]
+    pub audit_decisions: Vec<PathBuf>,
+    /// Campaign of decision lines that name none.
+    #[arg(long, value_name = "ID")]
+    pub audit_campaign: Option<String>,
+    /// The send ledger (the `sent` stage).
+    #[arg(long, value_name = "PATH")]
+    pub audit_ledger: Option<PathBuf>,
+    /// Hash recipient ids before joining (as `scruple audit --hash-ids`).
+    #[arg(long)]
+    pub audit_hash_ids: bool,
+    /// Smallest group compared (as `scruple audit --min-group`).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub audit_min_group: u64,
+}
+
+impl ReportAuditArgs {
+    /// True when any audit input is given.
+    pub fn any(&self) -> bool {
+        self.audit_attributes.is_some()
+            || self.audit_outcomes.is_some()
+            || !self.audit_decisions.is_empty()
+            || self.audit_ledger.is_some()
+    }
+}
+
+/// The audit of `scruple report`: the policy's audit rules as thresholds
+/// (the defaults of `scruple audit` when it has none). Warnings (an
+/// attribute a rule covers that the file lacks) come back with the result.
+pub fn for_report(
+    policy: &crate::compile::Policy,
+    inputs: &ReportAuditArgs,
+) -> Result<(super::AuditResult, Vec<Diag>), Box<Diag>> {
+    let Some(attributes) = inputs.audit_attributes.clone() else {
+        return fail(
+            usage("the fairness section needs --audit-attributes".to_string()).with_help(
+                "give the protected-attributes file with --audit-attributes FILE (docs/audit.md)",
+            ),
+        );
+    };
+    let args = AuditArgs {
+        outcomes: inputs.audit_outcomes.clone(),
+        attributes,
+        decisions: inputs.audit_decisions.clone(),
+        campaign: inputs.audit_campaign.clone(),
+        ledger: inputs.audit_ledger.clone(),
+        outcomes_format: None,
+        attributes_format: None,
+        hash_ids: inputs.audit_hash_ids,
+        attribute: Vec::new(),
+        parity: 0.8,
+        min_group: inputs.audit_min_group,
+        alpha: 0.05,
+        max_unsubscribe_rate: 0.005,
+        max_complaint_rate: 0.001,
+        policy: Vec::new(),
+        pack: Vec::new(),
+        format: AuditFormat::Json,
+        html: None,
+        deny_warnings: false,
+    };
+    audit(&args, Some(policy), true, &mut std::io::empty())
+}
+
+/// Reads every input and computes the audit. With `policy`, its audit
+/// rules are the thresholds; a policy without any is a usage error, unless
+/// `fallback` keeps the flags' thresholds instead.
+fn audit(
+    args: &AuditArgs,
+    policy: Option<&crate::compile::Policy>,
+    fallback: bool,
+    stdin: &mut dyn BufRead,
+) -> Result<(super::AuditResult, Vec<Diag>), Box<Diag>> {
     if !(args.parity > 0.0 && args.parity <= 1.0) {
         return fail(usage(format!(
             "--parity {} is not a ratio in (0, 1]",
@@ -227,7 +339,10 @@ fn run(
     thresholds.min_group = args.min_group;
     thresholds.alpha = args.alpha;
     if let Some(policy) = policy {
-        thresholds.rules = Thresholds::from_policy(policy);
+        let rules = Thresholds::from_policy(policy);
+        if !(rules.is_empty() && fallback) {
+            thresholds.rules = rules;
+        }
         if thresholds.rules.is_empty() {
             return fail(usage("the policy has no audit rules (`require parity …`, `limit … below …`)".to_string())
                 .with_help("use a pack with audit rules, such as `--pack fairness`, or leave out --policy/--pack to use the flags' thresholds"));
@@ -237,11 +352,8 @@ fn run(
     let name = args.attributes.clone();
     let format = format_of(args.attributes_format, &name);
     open(&args.attributes, stdin, &mut |r| {
-        input::read_attributes(r, format, &name, |line, id, values| {
-            audit.add_attributes(&name, line, id, values)
-        })
+        feed_attributes(&mut audit, r, format, &name)
     })?;
-    audit.check_attributes(&name)?;
     // A promise of parity on an attribute the audit cannot see is not kept
     // silently: say so.
     let mut diags = Vec::new();
@@ -265,29 +377,7 @@ fn run(
         let name = path.display().to_string();
         let default = args.campaign.as_deref();
         open(&name, stdin, &mut |r| {
-            input::read_decisions(r, &name, |line, text, d| {
-                let Some(recipient) = d.recipient.as_deref() else {
-                    // A record the gate could not read: suppressed, and
-                    // nobody to attribute it to.
-                    return Ok(());
-                };
-                let Some(campaign) = d.campaign.as_deref().or(default) else {
-                    return fail(
-                        input::bad_record(
-                            "no_campaign",
-                            &name,
-                            line,
-                            text,
-                            "the line names no campaign",
-                        )
-                        .with_help(
-                            "`scruple gate` output has no campaign field: pass --campaign ID",
-                        ),
-                    );
-                };
-                audit.add_decision(campaign, recipient, d.decision == "allow");
-                Ok(())
-            })
+            feed_decisions(&mut audit, r, &name, default)
         })?;
     }
     if let Some(path) = &args.ledger {
@@ -317,35 +407,105 @@ fn run(
             })?
             .map_err(|()| Diag::error("scruple::audit::ledger", "cannot read the ledger"))?;
     }
-    let mut source = "-".to_string();
     if let Some(path) = &args.outcomes {
-        source = path.clone();
         let format = format_of(args.outcomes_format, path);
         open(path, stdin, &mut |r| {
             input::read_outcomes(r, format, path, |o| audit.add_outcome(o)).map(|_| ())
         })?;
     }
-    let result = audit.finish();
-    if let Some(path) = &args.html {
-        std::fs::write(path, super::html::render(&result)).map_err(|e| {
-            Box::new(Diag::error(
-                "scruple::audit::write",
-                format!("cannot write {}: {e}", path.display()),
-            ))
+    Ok((audit.finish(), diags))
+}
+
+/// Reads an attributes file into `audit` and checks it gave something to
+/// audit.
+pub fn feed_attributes(
+    audit: &mut Audit,
+    reader: &mut dyn BufRead,
+    format: Format,
+    name: &str,
+) -> Result<(), Box<Diag>> {
+    input::read_attributes(reader, format, name, |line, id, values| {
+        audit.add_attributes(name, line, id, values)
+    })?;
+    audit.check_attributes(name)
+}
+
+/// Reads decision lines into `audit`; `default` is the campaign of lines
+/// that name none (`scruple gate` output).
+pub fn feed_decisions(
+    audit: &mut Audit,
+    reader: &mut dyn BufRead,
+    name: &str,
+    default: Option<&str>,
+) -> Result<(), Box<Diag>> {
+    input::read_decisions(reader, name, |line, text, d| {
+        let Some(recipient) = d.recipient.as_deref() else {
+            // A record the gate could not read: suppressed, and
+            // nobody to attribute it to.
+            return Ok(());
+        };
+        let Some(campaign) = d.campaign.as_deref().or(default) else {
+            return fail(
+                input::bad_record(
+                    "no_campaign",
+                    name,
+                    line,
+                    text,
+                    "the line names no campaign",
+                )
+                .with_help("`scruple gate` output has no campaign field: pass --campaign ID"),
+            );
+        };
+        audit.add_decision(campaign, recipient, d.decision == "allow");
+        Ok(())
+    })
+}
+
+/// One audit input held in memory (a policy test's file or inline text).
+#[derive(Clone, Debug)]
+pub struct TextInput {
+    /// Its name in diagnostics.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+    /// Its format.
+    pub format: Format,
+}
+
+/// The inputs of an audit held in memory: what a policy test supplies.
+#[derive(Clone, Debug)]
+pub struct TextInputs {
+    /// Protected attributes.
+    pub attributes: TextInput,
+    /// Gate decisions (JSON Lines).
+    pub decisions: Option<TextInput>,
+    /// Campaign of decision lines that name none.
+    pub campaign: Option<String>,
+    /// Outcomes.
+    pub outcomes: Option<TextInput>,
+}
+
+/// Runs an audit over inputs held in memory with `thresholds`; a bad
+/// record is the same coded diagnostic as for files.
+pub fn audit_texts(
+    thresholds: Thresholds,
+    inputs: &TextInputs,
+) -> Result<super::AuditResult, Box<Diag>> {
+    let mut audit = Audit::new(thresholds, false);
+    let a = &inputs.attributes;
+    feed_attributes(&mut audit, &mut a.text.as_bytes(), a.format, &a.name)?;
+    if let Some(d) = &inputs.decisions {
+        feed_decisions(
+            &mut audit,
+            &mut d.text.as_bytes(),
+            &d.name,
+            inputs.campaign.as_deref(),
+        )?;
+    }
+    if let Some(o) = &inputs.outcomes {
+        input::read_outcomes(o.text.as_bytes(), o.format, &o.name, |row| {
+            audit.add_outcome(row)
         })?;
     }
-    let stdout = match args.format {
-        AuditFormat::Human => render::human(&result),
-        AuditFormat::Json => {
-            serde_json::to_string_pretty(&render::json(&result)).unwrap_or_default()
-        }
-        AuditFormat::Sarif => {
-            serde_json::to_string_pretty(&render::sarif(&result, &source)).unwrap_or_default()
-        }
-    };
-    Ok(AuditOutcome {
-        diags,
-        stdout,
-        code: result.exit_code(args.deny_warnings),
-    })
+    Ok(audit.finish())
 }

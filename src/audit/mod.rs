@@ -38,6 +38,7 @@ pub mod html;
 pub mod input;
 pub mod render;
 pub mod stats;
+pub mod verdict;
 
 /// The audit's maps: foldhash, randomly seeded per process.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -369,7 +370,25 @@ pub struct Audit {
     campaigns: HashMap<String, usize>,
     states: Vec<(String, CampaignState)>,
     hash_buffer: String,
+    /// Counts waiting for their recipient lookup: see [`Audit::flush`].
+    pending: Vec<Pending>,
 }
+
+/// A count whose recipient lookup is deferred. Looking up a million
+/// recipients is one cache miss a row; done one row at a time between
+/// parsing the rows, the misses come one after another, while a batch of
+/// lookups back to back lets the processor overlap them.
+#[derive(Clone, Copy)]
+struct Pending {
+    id: ShortId,
+    campaign: u32,
+    stages: [u8; 4],
+    n: u8,
+    label: Option<(bool, bool)>,
+}
+
+/// Lookups per batch.
+const BATCH: usize = 64;
 
 /// Lowercase hex of SHA-256, as `scruple serve --hash-ids` writes ids.
 pub fn sha256_hex(data: &[u8]) -> String {
@@ -409,23 +428,29 @@ impl ShortId {
     }
 }
 
-/// Recipient id → start of its groups in `Audit::members`: short ids
-/// inline, longer ones (`sha256:…`) on the heap.
+/// Attributes whose group indices are packed into the recipient map's
+/// value (16 bits each): the row then costs one random memory access, the
+/// map's slot, instead of two (the slot, then `Audit::members`).
+const PACKED: usize = 4;
+
+/// Recipient id → its groups: packed (with at most [`PACKED`] attributes)
+/// or the start of its groups in `Audit::members`. Short ids inline, longer
+/// ones (`sha256:…`) on the heap.
 #[derive(Default)]
 struct Recipients {
-    short: HashMap<ShortId, u32>,
-    long: HashMap<Box<str>, u32>,
+    short: HashMap<ShortId, u64>,
+    long: HashMap<Box<str>, u64>,
 }
 
 impl Recipients {
-    fn get(&self, id: &str) -> Option<u32> {
+    fn get(&self, id: &str) -> Option<u64> {
         match ShortId::of(id) {
             Some(short) => self.short.get(&short).copied(),
             None => self.long.get(id).copied(),
         }
     }
 
-    fn insert(&mut self, id: &str, start: u32) {
+    fn insert(&mut self, id: &str, start: u64) {
         match ShortId::of(id) {
             Some(short) => {
                 self.short.insert(short, start);
@@ -461,6 +486,7 @@ impl Audit {
             campaigns: HashMap::default(),
             states: Vec::new(),
             hash_buffer: String::new(),
+            pending: Vec::with_capacity(BATCH),
         }
     }
 
@@ -506,8 +532,13 @@ impl Audit {
                 .with_help("each recipient has one attribute record"),
             );
         }
+        let packed = self.attributes.len() <= PACKED;
+        // Packed: every group unknown (all ones) until set.
+        let mut groups_of = u64::MAX;
         let start = self.members.len();
-        self.members.resize(start + self.attributes.len(), u16::MAX);
+        if !packed {
+            self.members.resize(start + self.attributes.len(), u16::MAX);
+        }
         for (key, value) in values {
             let Some(a) = self.attributes.iter().position(|n| n == key) else {
                 continue;
@@ -531,9 +562,15 @@ impl Audit {
                     .with_help("protected attributes are categories (gender, age band), not ids or free text: band them first"))
                 }
             };
-            self.members[start + a] = g as u16;
+            if packed {
+                groups_of &= !(0xffff_u64 << (16 * a));
+                groups_of |= (g as u64) << (16 * a);
+            } else {
+                self.members[start + a] = g as u16;
+            }
         }
-        self.recipients.insert(&key, start as u32);
+        let value = if packed { groups_of } else { start as u64 };
+        self.recipients.insert(&key, value);
         Ok(())
     }
 
@@ -613,7 +650,8 @@ impl Audit {
         i
     }
 
-    /// Counts `stage` (and the `qualified` label) for a recipient of a campaign.
+    /// Counts `stage` (and the `qualified` label) for a recipient of a
+    /// campaign. Short ids wait in [`Audit::pending`] for a batch lookup.
     fn count(
         &mut self,
         campaign: usize,
@@ -621,7 +659,34 @@ impl Audit {
         stages: &[usize],
         label: Option<(bool, bool)>,
     ) {
-        let found = if self.hash_ids && !recipient.starts_with("sha256:") {
+        let state = &mut self.states[campaign].1;
+        for s in stages {
+            state.stage_seen[*s] = true;
+        }
+        if label.is_some() {
+            state.labelled = true;
+        }
+        let hashed = self.hash_ids && !recipient.starts_with("sha256:");
+        if !hashed && !recipient.is_empty() {
+            if let Some(id) = ShortId::of(recipient) {
+                let mut p = Pending {
+                    id,
+                    campaign: campaign as u32,
+                    stages: [0; 4],
+                    n: stages.len().min(4) as u8,
+                    label,
+                };
+                for (slot, s) in p.stages.iter_mut().zip(stages) {
+                    *slot = *s as u8;
+                }
+                self.pending.push(p);
+                if self.pending.len() == BATCH {
+                    self.flush();
+                }
+                return;
+            }
+        }
+        let found = if hashed {
             use std::fmt::Write;
             self.hash_buffer.clear();
             let _ = write!(
@@ -633,21 +698,56 @@ impl Audit {
         } else {
             self.recipients.get(recipient)
         };
+        let mut buffer = [0u8; 4];
+        for (slot, s) in buffer.iter_mut().zip(stages) {
+            *slot = *s as u8;
+        }
+        self.apply(campaign, found, &buffer[..stages.len().min(4)], label);
+    }
+
+    /// Looks up every pending recipient, back to back, then counts them.
+    fn flush(&mut self) {
+        let mut found = [None; BATCH];
+        for (f, p) in found.iter_mut().zip(&self.pending) {
+            *f = self.recipients.short.get(&p.id).copied();
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (p, f) in pending.iter().zip(found) {
+            self.apply(
+                p.campaign as usize,
+                f,
+                &p.stages[..usize::from(p.n)],
+                p.label,
+            );
+        }
+        self.pending = pending;
+        self.pending.clear();
+    }
+
+    /// Adds one count to the groups of a recipient found in the attributes
+    /// (`found`: its packed groups or its start in `members`), or to the
+    /// campaign's unmatched count.
+    fn apply(
+        &mut self,
+        campaign: usize,
+        found: Option<u64>,
+        stages: &[u8],
+        label: Option<(bool, bool)>,
+    ) {
         let state = &mut self.states[campaign].1;
-        for s in stages {
-            state.stage_seen[*s] = true;
-        }
-        if label.is_some() {
-            state.labelled = true;
-        }
-        let Some(start) = found else {
+        let Some(found) = found else {
             for s in stages {
-                state.unmatched[*s] += 1;
+                state.unmatched[usize::from(*s)] += 1;
             }
             return;
         };
+        let packed = self.attributes.len() <= PACKED;
         for a in 0..self.attributes.len() {
-            let g = self.members[start as usize + a];
+            let g = if packed {
+                (found >> (16 * a)) as u16
+            } else {
+                self.members[found as usize + a]
+            };
             if g == u16::MAX {
                 continue;
             }
@@ -657,7 +757,7 @@ impl Audit {
             }
             let counts = &mut groups[g as usize];
             for s in stages {
-                counts.stages[*s] += 1;
+                counts.stages[usize::from(*s)] += 1;
             }
             if let Some((qualified, offered)) = label {
                 if qualified {
@@ -736,13 +836,14 @@ impl Audit {
     }
 
     /// Computes the results and findings.
-    pub fn finish(self) -> AuditResult {
+    pub fn finish(mut self) -> AuditResult {
         self.result()
     }
 
     /// The results so far, without consuming the audit (`scruple serve`
     /// keeps adding decisions and outcomes).
-    pub fn result(&self) -> AuditResult {
+    pub fn result(&mut self) -> AuditResult {
+        self.flush();
         let mut campaigns = Vec::new();
         let mut findings = Vec::new();
         let mut states: Vec<&(String, CampaignState)> = self.states.iter().collect();
@@ -1088,11 +1189,12 @@ fn campaign_result(
                     attributes,
                     ratio,
                     offers,
-                } if (attributes.is_empty() || attributes.contains(attribute))
-                    && offers.as_ref().is_none_or(|o| {
-                        state.categories.is_empty()
-                            || state.categories.iter().any(|c| o.contains(c))
-                    }) =>
+                } if verdict::parity_covers(
+                    attributes,
+                    offers.as_deref(),
+                    attribute,
+                    &state.categories,
+                ) =>
                 {
                     Some((i, *ratio))
                 }
@@ -1246,9 +1348,7 @@ fn rate_findings(id: &str, r: &EthicalRates, t: &Thresholds, findings: &mut Vec<
                     limit,
                     channels,
                 } if m == metric
-                    && channels
-                        .as_ref()
-                        .is_none_or(|c| r.key.is_empty() || c.contains(&r.key))
+                    && verdict::rate_covers(channels.as_deref(), &r.key)
                     && value >= *limit
                     && rate.n >= deliveries_needed(*limit) =>
                 {

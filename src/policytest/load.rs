@@ -9,6 +9,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::{codes, default_at, Expect, Expected, Kind, Suite, TestCase};
+use crate::audit::command::TextInput;
 use crate::campaign::model::Spanned;
 use crate::campaign::tree::item_anchor;
 use crate::campaign::{self, Campaign, Entry, Node, Value};
@@ -23,7 +24,26 @@ const SUFFIXES: [&str; 2] = [".tests.yaml", ".tests.yml"];
 /// so that they can hold YAML anchors).
 const FILE_KEYS: &[&str] = &["packs", "at", "tests"];
 /// Keys of a test.
-const TEST_KEYS: &[&str] = &["name", "campaign", "campaign_inline", "at", "expect"];
+const TEST_KEYS: &[&str] = &[
+    "name",
+    "campaign",
+    "campaign_inline",
+    "audit",
+    "at",
+    "expect",
+];
+/// Keys of a test's `audit` mapping: the inputs of `scruple audit`, each a
+/// file (relative to the test file) or inline text.
+const AUDIT_KEYS: &[&str] = &[
+    "attributes",
+    "attributes_inline",
+    "decisions",
+    "decisions_inline",
+    "outcomes",
+    "outcomes_inline",
+    "campaign",
+    "min_group",
+];
 /// Keys of an `expect` mapping besides the [`Kind`] keys.
 const EXPECT_EXTRA_KEYS: &[&str] = &["diagnostics", "only"];
 
@@ -513,6 +533,30 @@ impl Reader<'_> {
             None => Some(file_at),
         };
         let expect = get("expect").and_then(|e| self.expect(e, &format!("{path}.expect")));
+        if let Some(audit) = get("audit") {
+            let audit = self.audit(audit, &format!("{path}.audit"));
+            for key in ["campaign", "campaign_inline"] {
+                if let Some(e) = get(key) {
+                    self.diags.push(
+                        Diag::error(
+                            codes::CONFLICT,
+                            format!("{what} has both `{key}` and `audit`"),
+                        )
+                        .with_label(self.source, e.key_span, "a campaign")
+                        .with_help(
+                            "a test checks one campaign or one audit: split it in two tests",
+                        ),
+                    );
+                }
+            }
+            return Some(TestCase {
+                name: name?,
+                campaign: None,
+                audit: Some(Arc::new(audit?)),
+                at: at?,
+                expect: expect?,
+            });
+        }
         let campaign = match (get("campaign"), get("campaign_inline")) {
             (Some(file), None) => self.campaign_file(file, &format!("{path}.campaign")),
             (None, Some(inline)) => {
@@ -545,8 +589,8 @@ impl Reader<'_> {
                     codes::MISSING_KEY,
                     format!("{what} names no campaign"),
                     item.head_span(),
-                    "`campaign` or `campaign_inline` is missing here",
-                    "add `campaign: FILE` (relative to this test file) or `campaign_inline:` with the campaign"
+                    "`campaign`, `campaign_inline` or `audit` is missing here",
+                    "add `campaign: FILE` (relative to this test file), `campaign_inline:` with the campaign, or `audit:` with audit inputs"
                         .to_owned(),
                 );
                 None
@@ -554,7 +598,8 @@ impl Reader<'_> {
         };
         Some(TestCase {
             name: name?,
-            campaign: campaign?,
+            campaign: Some(campaign?),
+            audit: None,
             at: at?,
             expect: expect?,
         })
@@ -594,6 +639,180 @@ impl Reader<'_> {
             });
         self.cache.insert(path, loaded.clone());
         loaded
+    }
+
+    /// `audit`: the inputs of an audit, run at once against the policy's
+    /// audit rules, so that a bad record is reported like a bad campaign.
+    fn audit(&mut self, entry: &Entry, path: &str) -> Option<crate::audit::AuditResult> {
+        use crate::audit::command::{audit_texts, TextInputs};
+        let what = format!("`{path}`");
+        let entries = self.mapping(&entry.value, entry.key_span, &what, AUDIT_KEYS, &[], false)?;
+        let get = |key: &str| entries.iter().find(|e| e.key == key);
+        let mut ok = true;
+        let mut input = |reader: &mut Self, key: &str| -> Option<TextInput> {
+            match reader.audit_input(
+                get(key),
+                get(&format!("{key}_inline")),
+                &format!("{path}.{key}"),
+            ) {
+                Ok(found) => found,
+                Err(()) => {
+                    ok = false;
+                    None
+                }
+            }
+        };
+        let attributes = input(self, "attributes");
+        let decisions = input(self, "decisions");
+        let outcomes = input(self, "outcomes");
+        let campaign = get("campaign").and_then(|e| self.text(e, &format!("{path}.campaign")));
+        let min_group = match get("min_group") {
+            None => Some(30),
+            Some(e) => match e.value.as_i64() {
+                Some(n) if n >= 1 => Some(n as u64),
+                _ => {
+                    let what = format!("`{path}.min_group`");
+                    self.type_error(
+                        &e.value,
+                        e.key_span,
+                        &what,
+                        "a whole number of people, 1 or more",
+                    );
+                    None
+                }
+            },
+        };
+        if attributes.is_none() && ok {
+            self.error(
+                codes::MISSING_KEY,
+                format!("{what} has no protected attributes"),
+                entry.key_span,
+                "`attributes` or `attributes_inline` is missing here",
+                "add `attributes: FILE` or `attributes_inline:` (recipient plus one column per protected attribute)".to_owned(),
+            );
+            ok = false;
+        }
+        if decisions.is_none() && outcomes.is_none() && ok {
+            self.error(
+                codes::MISSING_KEY,
+                format!("{what} has nothing to audit"),
+                entry.key_span,
+                "no decisions or outcomes",
+                "add `outcomes`/`outcomes_inline` or `decisions`/`decisions_inline`".to_owned(),
+            );
+            ok = false;
+        }
+        let rules = crate::audit::Thresholds::from_policy(self.policy);
+        if rules.is_empty() {
+            self.error(
+                codes::INVALID_VALUE,
+                format!("{what}: the policy under test has no audit rules"),
+                entry.key_span,
+                "nothing to audit against",
+                "audit tests exercise `require parity …` and `limit … below …` rules".to_owned(),
+            );
+            ok = false;
+        }
+        let (attributes, min_group) = (attributes?, min_group?);
+        if !ok {
+            return None;
+        }
+        let thresholds = crate::audit::Thresholds {
+            rules,
+            min_group,
+            ..crate::audit::Thresholds::default()
+        };
+        let inputs = TextInputs {
+            attributes,
+            decisions,
+            campaign: campaign.map(|c| c.value),
+            outcomes,
+        };
+        match audit_texts(thresholds, &inputs) {
+            Ok(result) => Some(result),
+            Err(diag) => {
+                self.diags.push(diag.with_label(
+                    self.source,
+                    entry.key_span,
+                    "in the inputs of this audit",
+                ));
+                None
+            }
+        }
+    }
+
+    /// One audit input: `KEY: FILE` (relative to the test file) or
+    /// `KEY_inline: TEXT` (JSON Lines when it starts with `{`, else CSV).
+    /// `Ok(None)` when neither is given.
+    fn audit_input(
+        &mut self,
+        file: Option<&Entry>,
+        inline: Option<&Entry>,
+        path: &str,
+    ) -> Result<Option<TextInput>, ()> {
+        use crate::audit::input::Format;
+        match (file, inline) {
+            (None, None) => Ok(None),
+            (Some(f), Some(i)) => {
+                self.diags.push(
+                    Diag::error(
+                        codes::CONFLICT,
+                        format!("`{path}` and `{path}_inline` are both given"),
+                    )
+                    .with_label(self.source, i.key_span, "second input")
+                    .with_label(self.source, f.key_span, "first input")
+                    .with_help("keep one of the two keys"),
+                );
+                Err(())
+            }
+            (None, Some(i)) => {
+                let Some(text) = i.value.as_str() else {
+                    let what = format!("`{path}_inline`");
+                    self.type_error(
+                        &i.value,
+                        i.key_span,
+                        &what,
+                        "a block of CSV or JSON Lines text (`|`)",
+                    );
+                    return Err(());
+                };
+                let format = if text.trim_start().starts_with('{') {
+                    Format::JsonLines
+                } else {
+                    Format::Csv
+                };
+                Ok(Some(TextInput {
+                    name: format!("{} ({path}_inline)", self.source.name),
+                    text: text.to_owned(),
+                    format,
+                }))
+            }
+            (Some(f), None) => {
+                let file = self.text(f, path).ok_or(())?;
+                let dir = Path::new(&self.source.name)
+                    .parent()
+                    .unwrap_or(Path::new(""));
+                let full = dir.join(&file.value);
+                match std::fs::read_to_string(&full) {
+                    Ok(text) => Ok(Some(TextInput {
+                        name: display_name(&full),
+                        format: Format::of_path(&file.value),
+                        text,
+                    })),
+                    Err(e) => {
+                        self.error(
+                            codes::AUDIT_INPUT_NOT_FOUND,
+                            format!("cannot read the audit input `{}`: {e}", display_name(&full)),
+                            file.span,
+                            "cannot read this file",
+                            "audit input paths are relative to the test file's directory"
+                                .to_owned(),
+                        );
+                        Err(())
+                    }
+                }
+            }
+        }
     }
 
     /// `campaign_inline`: a mapping (spans point into the test file) or a
@@ -718,7 +937,7 @@ impl Reader<'_> {
                 format!("{what} expects nothing"),
                 Self::at(node, entry.key_span),
                 "no expectation",
-                "list rules under `fires`, `passes`, `skipped`, `deferred`, `waived` or `not_applicable`, or write `expect: clean`"
+                "list rules under `fires`, `passes`, `skipped`, `deferred`, `waived`, `not_applicable` or `insufficient_data`, or write `expect: clean`"
                     .to_owned(),
             );
             ok = false;

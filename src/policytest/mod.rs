@@ -57,6 +57,8 @@ pub mod codes {
     pub const UNKNOWN_PACK: &str = "scruple::test::unknown_pack";
     /// A test's `campaign` file does not exist.
     pub const CAMPAIGN_NOT_FOUND: &str = "scruple::test::campaign_not_found";
+    /// A file an `audit` test names cannot be read.
+    pub const AUDIT_INPUT_NOT_FOUND: &str = "scruple::test::audit_input_not_found";
     /// Two tests of one file share a name.
     pub const DUPLICATE_NAME: &str = "scruple::test::duplicate_name";
     /// Contradictory statements: a rule expected twice, or both `campaign`
@@ -97,8 +99,12 @@ pub struct Suite {
 pub struct TestCase {
     /// The test's name, where it is written.
     pub name: Spanned<String>,
-    /// The campaign checked (shared by the tests that name the same file).
-    pub campaign: Arc<Campaign>,
+    /// The campaign checked (shared by the tests that name the same file);
+    /// `None` for an audit test.
+    pub campaign: Option<Arc<Campaign>>,
+    /// For an audit test (`audit:`), the audit of its inputs against the
+    /// policy's audit rules, computed when the file is loaded.
+    pub audit: Option<Arc<crate::audit::AuditResult>>,
     /// "Now" for the check.
     pub at: Timestamp,
     /// What the test expects.
@@ -141,19 +147,25 @@ pub enum Kind {
     Deferred,
     /// The rule fired and a valid waiver accepted every violation.
     Waived,
-    /// The rule's `when` does not hold for the campaign.
+    /// The rule's `when` does not hold for the campaign (or, for audit
+    /// rules, nothing in the audit is covered by them; for campaign rules
+    /// in an audit test, always).
     NotApplicable,
+    /// An audit rule could not judge something it covers: a group below
+    /// the minimum size, or too few deliveries for a rate.
+    InsufficientData,
 }
 
 impl Kind {
     /// Every kind, in the order of the `expect` keys.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Fires,
         Kind::Passes,
         Kind::Skipped,
         Kind::Deferred,
         Kind::Waived,
         Kind::NotApplicable,
+        Kind::InsufficientData,
     ];
 
     /// The key listing rules of this kind under `expect`.
@@ -165,6 +177,7 @@ impl Kind {
             Kind::Deferred => "deferred",
             Kind::Waived => "waived",
             Kind::NotApplicable => "not_applicable",
+            Kind::InsufficientData => "insufficient_data",
         }
     }
 
@@ -177,6 +190,7 @@ impl Kind {
             Kind::Deferred => "be deferred",
             Kind::Waived => "be waived",
             Kind::NotApplicable => "not apply",
+            Kind::InsufficientData => "have insufficient data",
         }
     }
 }
@@ -209,6 +223,11 @@ pub enum Outcome {
     Passed,
     /// Its `when` does not hold.
     NotApplicable,
+    /// An audit rule could not judge something it covers.
+    InsufficientData {
+        /// What was missing.
+        why: String,
+    },
 }
 
 impl Outcome {
@@ -221,6 +240,7 @@ impl Outcome {
             Outcome::Deferred { .. } => Kind::Deferred,
             Outcome::Passed => Kind::Passes,
             Outcome::NotApplicable => Kind::NotApplicable,
+            Outcome::InsufficientData { .. } => Kind::InsufficientData,
         }
     }
 
@@ -245,6 +265,7 @@ impl Outcome {
             Outcome::Deferred { to } => format!("deferred to `{to}`, which applies"),
             Outcome::Passed => "passed".into(),
             Outcome::NotApplicable => "did not apply (its `when` condition is false)".into(),
+            Outcome::InsufficientData { why } => format!("had insufficient data ({why})"),
         }
     }
 }
@@ -475,8 +496,15 @@ pub fn run(policy: &Policy, suites: &[Suite]) -> TestRun {
             .collect();
         let mut tests = Vec::with_capacity(suite.tests.len());
         for test in &suite.tests {
-            let report = eval::check(policy, &test.campaign, Options { now: test.at });
-            let outcomes = outcomes(policy, &index, &test.campaign, &report);
+            let (outcomes, report) = match (&test.audit, &test.campaign) {
+                (Some(audit), _) => (audit_outcomes(policy, audit), None),
+                (None, Some(campaign)) => {
+                    let report = eval::check(policy, campaign, Options { now: test.at });
+                    (outcomes(policy, &index, campaign, &report), Some(report))
+                }
+                // The loader gives every test a campaign or an audit.
+                (None, None) => continue,
+            };
             for ((row, outcome), in_scope) in coverage.rules.iter_mut().zip(&outcomes).zip(&scope) {
                 if !in_scope {
                     continue;
@@ -484,11 +512,21 @@ pub fn run(policy: &Policy, suites: &[Suite]) -> TestRun {
                 match outcome.kind() {
                     Kind::Fires | Kind::Waived => row.fired += 1,
                     Kind::Passes => row.passed += 1,
-                    Kind::Skipped | Kind::Deferred | Kind::NotApplicable => {}
+                    Kind::Skipped
+                    | Kind::Deferred
+                    | Kind::NotApplicable
+                    | Kind::InsufficientData => {}
                 }
             }
             let (line, _) = suite.source.line_col(test.name.span.start);
-            tests.push(compare(policy, &scope, test, line, &outcomes, &report));
+            tests.push(compare(
+                policy,
+                &scope,
+                test,
+                line,
+                &outcomes,
+                report.as_ref(),
+            ));
         }
         results.push(SuiteResult {
             file: suite.source.name.clone(),
@@ -542,9 +580,44 @@ fn outcomes(
         .zip(&policy.rules)
         .map(|(outcome, rule)| {
             outcome.unwrap_or_else(|| match &rule.when {
+                // Judged by `scruple audit` on what was sent: a campaign
+                // file has nothing to judge them on.
+                _ if rule.check.is_audit() => Outcome::NotApplicable,
                 Some(when) if !expr::holds(when, &campaign.tree) => Outcome::NotApplicable,
                 _ => Outcome::Passed,
             })
+        })
+        .collect()
+}
+
+/// The outcome of every rule of the policy for an audit test: audit rules
+/// by what they did in the audit, the others not applicable.
+fn audit_outcomes(policy: &Policy, audit: &crate::audit::AuditResult) -> Vec<Outcome> {
+    use crate::audit::verdict::{verdicts, Verdict};
+    let verdicts = verdicts(audit);
+    policy
+        .rules
+        .iter()
+        .map(|rule| {
+            let Some(i) = audit.thresholds.rules.iter().position(|r| r.id == rule.id) else {
+                return Outcome::NotApplicable;
+            };
+            match verdicts.get(i) {
+                Some(Verdict::Fired {
+                    severity,
+                    message,
+                    more,
+                }) => Outcome::Fired {
+                    severity: *severity,
+                    message: message.clone(),
+                    more: *more,
+                },
+                Some(Verdict::Passed) => Outcome::Passed,
+                Some(Verdict::InsufficientData { why }) => {
+                    Outcome::InsufficientData { why: why.clone() }
+                }
+                Some(Verdict::NotApplicable) | None => Outcome::NotApplicable,
+            }
         })
         .collect()
 }
@@ -556,7 +629,7 @@ fn compare(
     test: &TestCase,
     line: usize,
     outcomes: &[Outcome],
-    report: &CampaignReport,
+    report: Option<&CampaignReport>,
 ) -> TestResult {
     let expected: HashMap<&str, Kind> = test
         .expect
@@ -588,14 +661,15 @@ fn compare(
             None => {}
         }
     }
+    let diagnostics = report.map_or(&[][..], |r| &r.diagnostics[..]);
     for code in &test.expect.diagnostics {
-        if !report.diagnostics.iter().any(|d| d.code == code.value) {
+        if !diagnostics.iter().any(|d| d.code == code.value) {
             failures.push(Failure::MissingDiagnostic {
                 code: code.value.clone(),
             });
         }
     }
-    for diag in &report.diagnostics {
+    for diag in diagnostics {
         // A test's `at` is when rules are evaluated (a year on, to see
         // consent go stale), not a planning date: a schedule it has passed
         // is expected, and only checked when listed.

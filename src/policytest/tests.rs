@@ -266,11 +266,15 @@ fn inline_campaigns_point_into_the_test_file() {
     expect: clean
 ",
     );
-    let mapping = &suite.tests[0].campaign;
+    let Some(mapping) = &suite.tests[0].campaign else {
+        panic!("the first test has a campaign")
+    };
     assert_eq!(mapping.source.name, "mem/unit.tests.yaml");
     let id_span = mapping.model.id.span;
     assert_eq!(mapping.source.slice(id_span), "own-id");
-    let text = &suite.tests[1].campaign;
+    let Some(text) = &suite.tests[1].campaign else {
+        panic!("the second test has a campaign")
+    };
     assert_eq!(
         text.source.name,
         "mem/unit.tests.yaml (inline campaign of `text`)"
