@@ -647,3 +647,288 @@ fn ledger_sends_are_the_sent_stage() {
     assert_eq!(cmp["ratio"], 0.5);
     assert_eq!(cmp["status"], "adverse_impact");
 }
+
+/// Runs `scruple ARGS` (any subcommand) from the repository root.
+fn scruple_at_root(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("scruple")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn read_json(path: &str) -> serde_json::Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn assert_valid(validator: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}:\n{}", errors.join("\n"));
+}
+
+/// Issue 15 item 4: `schemas/audit.schema.json` describes every field
+/// `--format json` writes (it forbids unknown ones), on the example data
+/// with the fairness pack (findings, trend, categories) and on the
+/// fairlearn fixtures (equal opportunity, qualified counts, insufficient
+/// groups).
+#[test]
+fn audit_json_output_validates_against_its_schema() {
+    let schema = read_json("schemas/audit.schema.json");
+    assert!(jsonschema::meta::is_valid(&schema), "a valid JSON Schema");
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let runs: [&[&str]; 3] = [
+        &[
+            "--attributes",
+            "examples/audit/attributes.csv",
+            "--outcomes",
+            "examples/audit/outcomes.jsonl",
+            "--policy",
+            "examples/policies/fairness.scruple",
+        ],
+        &[
+            "--attributes",
+            "tests/fixtures/fairness/attributes.csv",
+            "--outcomes",
+            "tests/fixtures/fairness/outcomes.csv",
+        ],
+        &[
+            "--attributes",
+            "examples/audit/attributes.csv",
+            "--outcomes",
+            "examples/audit/outcomes.jsonl",
+            "--min-group",
+            "1000",
+        ],
+    ];
+    for args in runs {
+        let mut all = vec!["audit"];
+        all.extend_from_slice(args);
+        all.extend(["--format", "json"]);
+        let (code, out, err) = scruple_at_root(&all);
+        assert!(code == 0 || code == 1, "{err}");
+        let doc: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+        assert_valid(&validator, &doc, &format!("{args:?}"));
+    }
+    // The schema is strict: a field it does not know is refused.
+    let (_, out, _) = scruple_at_root(&[
+        "audit",
+        "--attributes",
+        "examples/audit/attributes.csv",
+        "--outcomes",
+        "examples/audit/outcomes.jsonl",
+        "--format",
+        "json",
+    ]);
+    let mut doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    doc["summary"]["extra"] = serde_json::json!(1);
+    assert!(!validator.is_valid(&doc));
+}
+
+/// Issue 15 item 5: SARIF output is valid SARIF 2.1.0 and names the
+/// policy's own audit rules (with their citations and where they are
+/// declared), each result pointing at its rule by index.
+#[test]
+fn audit_sarif_is_valid_and_lists_the_policys_rules() {
+    let mut schema = read_json("tests/schemas/sarif-schema-2.1.0.json");
+    // The official schema's stray `]` in two `language` patterns (see
+    // tests/check_cli.rs): scruple writes neither property.
+    for definition in ["run", "toolComponent"] {
+        schema["definitions"][definition]["properties"]["language"]["pattern"] =
+            serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    }
+    let validator = jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = scruple_at_root(&[
+        "audit",
+        "--attributes",
+        "examples/audit/attributes.csv",
+        "--outcomes",
+        "examples/audit/outcomes.jsonl",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_valid(&validator, &doc, "audit SARIF");
+    let run = &doc["runs"][0];
+    let rules = run["tool"]["driver"]["rules"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "fairness_parity_regulated_offers",
+            "fairness_spam_rate_providers",
+            "fairness_spam_rate_recommended",
+            "fairness_unsubscribe_rate"
+        ]
+    );
+    // 29 CFR 1607.4(D) is linked to the eCFR; the declaration is named.
+    assert!(
+        rules[0]["helpUri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://www.ecfr.gov/")),
+        "{}",
+        rules[0]
+    );
+    assert!(rules[0]["properties"]["declared"]
+        .as_str()
+        .is_some_and(|d| d.contains("fairness.scruple:")));
+    let results = run["results"].as_array().cloned().unwrap_or_default();
+    assert!(!results.is_empty());
+    for r in &results {
+        let i = r["ruleIndex"].as_u64().unwrap_or(u64::MAX) as usize;
+        assert_eq!(rules.get(i).map(|x| &x["id"]), Some(&r["ruleId"]));
+    }
+}
+
+/// Issue 15 item 3: `scruple report --audit-…` adds the fairness section:
+/// per campaign the selection rates with intervals against the threshold
+/// line, and the opt-out and complaint rates per day, with nothing loaded
+/// from elsewhere. A parity warning leaves the exit code at 0; the same
+/// report with --deny-warnings fails, as for `check`.
+#[test]
+fn the_report_has_a_fairness_section_from_the_audit_flags() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let page = dir.path().join("report.html");
+    let page_arg = page.display().to_string();
+    let args = [
+        "report",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        "examples/campaigns/spring-sale.yaml",
+        "--at",
+        "2026-03-01",
+        "--audit-attributes",
+        "examples/audit/attributes.csv",
+        "--audit-outcomes",
+        "examples/audit/outcomes.jsonl",
+        "-o",
+        &page_arg,
+    ];
+    let (code, _, err) = scruple_at_root(&args);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+    assert!(html.contains("<a href=\"#fairness\">"), "a contents entry");
+    assert!(html.contains("<section class=\"major fairness\" id=\"fairness\">"));
+    assert!(html.contains("<h3>Campaign <code>loan-q4</code></h3>"));
+    assert!(html.contains("<h4>age_band at <code>offer_made</code>: ratio 0.40"));
+    assert!(html.contains("fill=\"#c0504d\"><title>12 of 200</title>"));
+    assert!(html.contains("0.8 × highest"));
+    assert!(html.contains("<polyline"));
+    assert!(html.contains("complaint rate limit 0.30%"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("src=\"http"));
+    assert!(!html.contains("href=\"http") || !html.contains("<link"));
+
+    let mut strict = args.to_vec();
+    strict.push("--deny-warnings");
+    let (code, _, err) = scruple_at_root(&strict);
+    assert_eq!(code, 1, "{err}");
+
+    // Without the attributes, or with a bad record: exit 2, a coded
+    // diagnostic, and no fairness section.
+    let (code, _, err) = scruple_at_root(&[
+        "report",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        "examples/campaigns/spring-sale.yaml",
+        "--audit-outcomes",
+        "examples/audit/outcomes.jsonl",
+        "-o",
+        &page_arg,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("scruple::audit::usage"), "{err}");
+    let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!html.contains("id=\"fairness\""));
+}
+
+/// Issue 15 item 2: `scruple test` runs the fairness pack's audit tests
+/// (examples/policies/tests/fairness.tests.yaml: a disparity that fires,
+/// fair rates that pass, small groups that are insufficient data, spam
+/// rates both sides of 0.3%), and a wrong expectation fails the run.
+#[test]
+fn scruple_test_exercises_the_audit_rules_both_ways() {
+    let (code, out, err) =
+        scruple_at_root(&["test", "--policy", "examples/policies/fairness.scruple"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("7 passed") || out.contains("7 tests"), "{out}");
+
+    // The adverse Q&A 12 rates expected to pass, and the small groups
+    // expected to fire: both tests fail, and say what happened.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let data = format!("{root}/examples/policies/tests/fairness");
+    std::fs::write(
+        dir.path().join("wrong.tests.yaml"),
+        format!(
+            "tests:
+  - name: adverse expected to pass
+    audit:
+      attributes: {data}/qa12-adverse-attributes.csv
+      outcomes: {data}/qa12-adverse-outcomes.csv
+    expect:
+      passes: [fairness_parity_regulated_offers]
+  - name: small groups expected to fire
+    audit:
+      attributes: {data}/small-attributes.csv
+      outcomes: {data}/small-outcomes.csv
+      min_group: 50
+    expect:
+      fires: [fairness_parity_regulated_offers]
+"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let suite = dir.path().join("wrong.tests.yaml").display().to_string();
+    let (code, out, err) = scruple_at_root(&[
+        "test",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        &suite,
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("fired (warning)"), "{out}");
+    assert!(out.contains("had insufficient data"), "{out}");
+
+    // A missing input file is a coded error pointing at the test file.
+    std::fs::write(
+        dir.path().join("missing.tests.yaml"),
+        "tests:\n  - name: x\n    audit:\n      attributes: nowhere.csv\n      outcomes_inline: |\n        recipient,campaign\n        a,c\n    expect:\n      passes: [fairness_unsubscribe_rate]\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let suite = dir.path().join("missing.tests.yaml").display().to_string();
+    let (code, _, err) = scruple_at_root(&[
+        "test",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        &suite,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("scruple::test::audit_input_not_found"),
+        "{err}"
+    );
+}

@@ -28,6 +28,15 @@ svg text{font-size:12px;font-family:system-ui,sans-serif}\
 @media print{h2{break-before:page}}\
 </style></head><body>\n<h1>Fairness and ethical metrics</h1>\n",
     );
+    body(&mut out, result, 2);
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The page's content without its head: the summary, the findings and one
+/// part per campaign, with headings from `<h{level}>` down. `scruple
+/// report` embeds it as its fairness section (level 3).
+pub fn body(out: &mut String, result: &AuditResult, level: u8) {
     let (errors, warnings) = (
         result
             .findings
@@ -50,7 +59,7 @@ evidence to investigate, not a verdict; groups smaller than {} are reported as i
         result.thresholds.min_group
     );
     if !result.findings.is_empty() {
-        out.push_str("<h2 id=\"findings\">Findings</h2>\n<ul>\n");
+        let _ = writeln!(out, "<h{level}>Findings</h{level}>\n<ul>");
         for f in &result.findings {
             let _ = writeln!(
                 out,
@@ -68,16 +77,15 @@ evidence to investigate, not a verdict; groups smaller than {} are reported as i
         out.push_str("</ul>\n");
     }
     for c in &result.campaigns {
-        campaign(&mut out, c, result);
+        campaign(out, c, result, level);
     }
-    out.push_str("</body></html>\n");
-    out
 }
 
-fn campaign(out: &mut String, c: &CampaignResult, result: &AuditResult) {
+fn campaign(out: &mut String, c: &CampaignResult, result: &AuditResult, level: u8) {
+    let sub = level + 1;
     let _ = writeln!(
         out,
-        "<h2>Campaign <code>{}</code></h2>\n<p class=\"muted\">eligible from {}: {} decisions, {} sends, {} outcome rows; {} without attribute record{}</p>",
+        "<h{level}>Campaign <code>{}</code></h{level}>\n<p class=\"muted\">eligible from {}: {} decisions, {} sends, {} outcome rows; {} without attribute record{}</p>",
         escape(&c.campaign),
         c.base,
         c.decisions,
@@ -103,7 +111,7 @@ fn campaign(out: &mut String, c: &CampaignResult, result: &AuditResult) {
         };
         let _ = writeln!(
             out,
-            "<h3>{} at <code>{}</code>: {}</h3>",
+            "<h{sub}>{} at <code>{}</code>: {}</h{sub}>",
             escape(&a.attribute),
             cmp.stage.as_str(),
             match (cmp.status, cmp.ratio) {
@@ -129,7 +137,7 @@ fn campaign(out: &mut String, c: &CampaignResult, result: &AuditResult) {
         rates_chart(out, a, cmp.stage, cmp);
     }
     if c.trend.len() > 1 {
-        let _ = writeln!(out, "<h3>Opt-out and complaint rates per day</h3>");
+        let _ = writeln!(out, "<h{sub}>Opt-out and complaint rates per day</h{sub}>");
         trend_chart(out, c, result);
     }
     if !c.channels.is_empty() {

@@ -206,21 +206,38 @@ pub fn json(result: &AuditResult) -> Value {
     })
 }
 
-/// SARIF 2.1.0: one result per finding, located on the outcomes file (the
-/// audit has no line to point at: the finding is about many rows).
+/// SARIF 2.1.0: the rules are the audit's thresholds (a policy's `require
+/// parity` and `limit` rules, or the built-in ones), each with its
+/// citations and, for a policy's, where it is declared; one result per
+/// finding, located on the outcomes file (the audit has no line to point
+/// at: the finding is about many rows).
 pub fn sarif(result: &AuditResult, outcomes: &str) -> Value {
-    let rules: Vec<Value> = ["fairness_adverse_impact", "ethics_complaint_rate", "ethics_unsubscribe_rate"]
+    let rules: Vec<Value> = result
+        .thresholds
+        .rules
         .iter()
-        .map(|id| {
-            json!({
-                "id": id,
-                "shortDescription": {"text": match *id {
-                    "fairness_adverse_impact" => "A group's selection rate is below the parity threshold of the highest group's",
-                    "ethics_complaint_rate" => "Complaint (spam) rate above the limit",
-                    _ => "Unsubscribe rate above the limit",
-                }},
-                "properties": {"citations": super::citations(id)},
-            })
+        .map(|r| {
+            let what = match &r.check {
+                super::AuditCheck::Parity { ratio, .. } => format!(
+                    "A protected group's selection rate is below {ratio} times the highest group's (significant)"
+                ),
+                super::AuditCheck::Rate { metric, limit, .. } => {
+                    format!("{metric} not below {}%", limit * 100.0)
+                }
+            };
+            let mut rule = json!({
+                "id": r.id,
+                "shortDescription": {"text": what},
+                "defaultConfiguration": {"level": level(r.severity)},
+                "properties": {"citations": r.citations},
+            });
+            if let Some(uri) = r.citations.iter().find_map(|c| crate::render::report::regulation::source_uri(c)) {
+                rule["helpUri"] = json!(uri);
+            }
+            if let Some(location) = &r.location {
+                rule["properties"]["declared"] = json!(location);
+            }
+            rule
         })
         .collect();
     let results: Vec<Value> = result
@@ -229,7 +246,8 @@ pub fn sarif(result: &AuditResult, outcomes: &str) -> Value {
         .map(|f| {
             json!({
                 "ruleId": f.rule,
-                "level": if f.severity == Severity::Error { "error" } else { "warning" },
+                "ruleIndex": f.rule_index,
+                "level": level(f.severity),
                 "message": {"text": f.message},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": outcomes}}}],
                 "partialFingerprints": {
@@ -263,6 +281,14 @@ pub fn sarif(result: &AuditResult, outcomes: &str) -> Value {
             "results": results,
         }],
     })
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
 }
 
 /// A Prometheus label value: backslash, double quote and newline escaped.

@@ -149,6 +149,9 @@ footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid var(--line);
 @page { size: A4; margin: 16mm 14mm 18mm;
   @bottom-left { content: "scruple compliance report"; font: 8pt var(--sans); color: #5b6475; }
   @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 8pt var(--sans); color: #5b6475; } }
+.fairness svg { max-width: 100%; height: auto; }
+.fairness svg text { font: 12px var(--sans); }
+.fairness .error { color: #a40000; } .fairness .warning { color: #8a5a00; }
 @media print {
   body { background: none; font-size: 9.5pt; }
   .page { max-width: none; margin: 0; padding: 0; box-shadow: none; }
@@ -201,6 +204,7 @@ fn document(out: &mut String, r: &Report<'_>) -> fmt::Result {
     charts(out, r)?;
     waivers(out, r)?;
     campaigns(out, r)?;
+    fairness(out, r)?;
     rules(out, r)?;
     citations(out, r)?;
     writeln!(out, "</main>")?;
@@ -271,11 +275,37 @@ fn masthead(out: &mut String, r: &Report<'_>, date: &str) -> fmt::Result {
          <li><a href=\"#summary\">Summary</a></li>\
          <li><a href=\"#charts\">Findings at a glance</a></li>\
          <li><a href=\"#waivers\">Waivers</a></li>\
-         <li><a href=\"#campaigns\">Findings by campaign</a></li>\
+         <li><a href=\"#campaigns\">Findings by campaign</a></li>{}\
          <li><a href=\"#rules\">Rules</a></li>\
-         <li><a href=\"#citations\">Citations</a></li></ol></nav>"
+         <li><a href=\"#citations\">Citations</a></li></ol></nav>",
+        if r.fairness.is_some() {
+            "<li><a href=\"#fairness\">Fairness and ethical metrics</a></li>"
+        } else {
+            ""
+        }
     )?;
     writeln!(out, "</header>")
+}
+
+/// The fairness section (`--audit-…` inputs): the audit's page content
+/// (crate::audit::html), charts of selection rates with intervals and the
+/// threshold line, and the opt-out and complaint rates per day.
+fn fairness(out: &mut String, r: &Report<'_>) -> fmt::Result {
+    let Some(result) = &r.fairness else {
+        return Ok(());
+    };
+    writeln!(
+        out,
+        "<section class=\"major fairness\" id=\"fairness\">\n<h2>Fairness and ethical metrics</h2>"
+    )?;
+    writeln!(
+        out,
+        "<p class=\"sub\">What was sent, by protected group (<code>scruple audit</code>, docs/audit.md): \
+selection rates with 95% Wilson intervals against the parity threshold, and opt-out and complaint \
+rates against their limits.</p>"
+    )?;
+    crate::audit::html::body(out, result, 3);
+    writeln!(out, "</section>")
 }
 
 fn capitalized(text: &str) -> String {

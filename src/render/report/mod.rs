@@ -56,6 +56,9 @@ pub struct ReportArgs {
     /// Warnings fail a campaign too (as `check --deny-warnings`).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Audit inputs for a fairness section (docs/audit.md).
+    #[command(flatten)]
+    pub audit: crate::audit::command::ReportAuditArgs,
 }
 
 /// What the command leaves for its caller to print.
@@ -97,7 +100,22 @@ pub fn command(
     }
     let now = at.unwrap_or_else(Timestamp::now);
     let (run, loaded) = check::check_args(policy, &campaigns, Options { now });
-    let report = build(policy, &run, &loaded, now, deny_warnings);
+    let mut report = build(policy, &run, &loaded, now, deny_warnings);
+    let mut audit_diags = Vec::new();
+    let mut audit_exit = 0;
+    if args.audit.any() {
+        match crate::audit::command::for_report(policy, &args.audit) {
+            Ok((result, warnings)) => {
+                audit_exit = result.exit_code(deny_warnings);
+                audit_diags = warnings;
+                report.fairness = Some(result);
+            }
+            Err(diag) => {
+                audit_diags.push(*diag);
+                audit_exit = check::EXIT_INPUT;
+            }
+        }
+    }
     let text = match args.format {
         Format::Html => html::render(&report),
         Format::Markdown => markdown::render(&report),
@@ -106,11 +124,12 @@ pub fn command(
         diags: run.usage.clone(),
         stdout: String::new(),
         message: None,
-        exit_code: run.exit_code(deny_warnings),
+        exit_code: run.exit_code(deny_warnings).max(audit_exit),
     };
     for input in &run.invalid {
         done.diags.extend(input.diags.iter().cloned());
     }
+    done.diags.append(&mut audit_diags);
     match &args.output {
         None => done.stdout = text,
         Some(path) => match std::fs::write(path, text.as_bytes()) {
@@ -157,6 +176,9 @@ pub struct Report<'a> {
     pub regulations: Vec<Regulation<'a>>,
     /// Problems with the arguments (a glob matching nothing, …).
     pub usage: &'a [Diag],
+    /// The audit of what was sent, when `--audit-…` inputs are given: the
+    /// fairness section.
+    pub fairness: Option<crate::audit::AuditResult>,
 }
 
 /// The policy, as the report names it.
@@ -597,6 +619,7 @@ pub fn build<'a>(
         waivers,
         regulations: regulations(policy, &run.reports),
         usage: &run.usage,
+        fairness: None,
     }
 }
 
