@@ -842,6 +842,20 @@ fn the_report_has_a_fairness_section_from_the_audit_flags() {
     assert!(!html.contains("src=\"http"));
     assert!(!html.contains("href=\"http") || !html.contains("<link"));
 
+    // The Markdown report has the comparisons and findings as tables.
+    let mut markdown = args.to_vec();
+    markdown.truncate(args.len() - 2);
+    markdown.extend(["--format", "markdown"]);
+    let (code, out, err) = scruple_at_root(&markdown);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("## Fairness and ethical metrics"), "{out}");
+    assert!(
+        out.contains("| `age_band` | offer_made | `60+` | `18-39` | 0.40 | 0.8 |"),
+        "{out}"
+    );
+    assert!(out.contains("**adverse impact**"), "{out}");
+    assert!(out.contains("fairness_parity_regulated_offers"), "{out}");
+
     let mut strict = args.to_vec();
     strict.push("--deny-warnings");
     let (code, _, err) = scruple_at_root(&strict);
@@ -912,6 +926,24 @@ fn scruple_test_exercises_the_audit_rules_both_ways() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("fired (warning)"), "{out}");
     assert!(out.contains("had insufficient data"), "{out}");
+
+    // Audit rules cannot be judged on a campaign: in a campaign test they
+    // do not apply.
+    std::fs::write(
+        dir.path().join("campaign.tests.yaml"),
+        format!(
+            "tests:\n  - name: a campaign file says nothing about who got the offer\n    campaign: {root}/examples/campaigns/spring-sale.yaml\n    expect:\n      not_applicable: [fairness_parity_regulated_offers, fairness_unsubscribe_rate]\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let suite = dir.path().join("campaign.tests.yaml").display().to_string();
+    let (code, out, err) = scruple_at_root(&[
+        "test",
+        "--policy",
+        "examples/policies/fairness.scruple",
+        &suite,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
 
     // A missing input file is a coded error pointing at the test file.
     std::fs::write(

@@ -116,6 +116,7 @@ fn document(out: &mut String, r: &Report<'_>) -> fmt::Result {
     charts(out, r)?;
     waivers(out, r)?;
     campaigns(out, r)?;
+    fairness(out, r)?;
     rules(out, r)?;
     citations(out, r)
 }
@@ -300,6 +301,82 @@ fn campaigns(out: &mut String, r: &Report<'_>) -> fmt::Result {
     }
     for c in &r.campaigns {
         campaign(out, c)?;
+    }
+    Ok(())
+}
+
+/// The fairness section (`--audit-…` inputs) as tables: per campaign and
+/// protected attribute, the comparison at each stage; then the findings.
+/// The charts are the HTML report's.
+fn fairness(out: &mut String, r: &Report<'_>) -> fmt::Result {
+    use crate::audit::Status;
+    let Some(result) = &r.fairness else {
+        return Ok(());
+    };
+    writeln!(out, "## Fairness and ethical metrics\n")?;
+    writeln!(
+        out,
+        "What was sent, by protected group (`scruple audit`). Groups smaller than {} are insufficient data; a ratio below the threshold is evidence to investigate, not a verdict.\n",
+        result.thresholds.min_group
+    )?;
+    for c in &result.campaigns {
+        writeln!(out, "### Campaign {}\n", code(&c.campaign))?;
+        writeln!(
+            out,
+            "| attribute | stage | lowest | highest | ratio | threshold | Fisher p | status |\n|---|---|---|---|---|---|---|---|"
+        )?;
+        for a in &c.attributes {
+            for cmp in &a.comparisons {
+                let status = match cmp.status {
+                    Status::Ok => "ok",
+                    Status::AdverseImpact => "**adverse impact**",
+                    Status::NotSignificant => "below, not significant",
+                    Status::InsufficientData => "insufficient data",
+                };
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} | {status} |",
+                    code(&a.attribute),
+                    cmp.stage.as_str(),
+                    cmp.lowest.as_deref().map(code).unwrap_or_default(),
+                    cmp.highest.as_deref().map(code).unwrap_or_default(),
+                    cmp.ratio.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                    cmp.threshold,
+                    cmp.fisher_p.map(|p| format!("{p:.2e}")).unwrap_or_default(),
+                )?;
+            }
+        }
+        writeln!(out)?;
+        for ch in c.channels.iter().filter(|ch| ch.delivered > 0) {
+            let pct = |x: Option<f64>| x.map(|x| format!("{:.2}%", x * 100.0)).unwrap_or_default();
+            writeln!(
+                out,
+                "- {}: {} delivered, unsubscribe rate {}, complaint rate {}",
+                if ch.key.is_empty() {
+                    "all channels".to_string()
+                } else {
+                    code(&ch.key)
+                },
+                ch.delivered,
+                pct(ch.unsubscribe_rate),
+                pct(ch.complaint_rate)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !result.findings.is_empty() {
+        writeln!(out, "### Fairness findings\n")?;
+        for f in &result.findings {
+            writeln!(
+                out,
+                "- **{}** {}: {} (cite: {})",
+                f.severity.as_str(),
+                code(&f.rule),
+                rich(&f.message),
+                escape(&f.citations.join("; "))
+            )?;
+        }
+        writeln!(out)?;
     }
     Ok(())
 }
