@@ -10,7 +10,9 @@
 //! insufficient data", not only "no finding": a rule that saw too few
 //! people has not shown that the campaign is fair.
 //!
-//! Fires: a rule with at least one finding. Passes: a rule that judged at
+//! Fires: a rule with at least one finding, or a rate rule whose limit was
+//! reached but reported once under a higher limit of the same metric.
+//! Passes: a rule that judged at
 //! least one comparison or rate and found nothing, with no comparison it
 //! covers left undecided.
 
@@ -127,6 +129,23 @@ pub fn verdicts(result: &AuditResult) -> Vec<Verdict> {
                                 continue;
                             }
                             let needed = deliveries_needed(*limit);
+                            let value = rate.value().unwrap_or(0.0);
+                            if rate.n >= needed && value >= *limit {
+                                // Reached, but reported once under a higher
+                                // limit of the same metric (0.35% is one
+                                // error, not also a 0.1% warning): the rule
+                                // still fired for the test.
+                                return Verdict::Fired {
+                                    severity: rule.severity,
+                                    message: format!(
+                                        "campaign `{}`: {metric} {:.2}% is not below {:.2}% (reported under a higher limit)",
+                                        campaign.campaign,
+                                        value * 100.0,
+                                        limit * 100.0
+                                    ),
+                                    more: 0,
+                                };
+                            }
                             if rate.n < needed {
                                 undecided.get_or_insert_with(|| {
                                     format!(
