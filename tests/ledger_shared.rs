@@ -205,10 +205,20 @@ impl Server {
     fn gate(&self, body: &Value) -> (u16, Value) {
         post_gate(&self.addr, body)
     }
+
+    /// POSTs to `path`; (status, body).
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        post(&self.addr, path, body)
+    }
 }
 
 /// POSTs a gate request to `addr`; (status, body).
 fn post_gate(addr: &str, body: &Value) -> (u16, Value) {
+    post(addr, "/v1/gate", body)
+}
+
+/// POSTs `body` to `path` at `addr`; (status, body).
+fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     {
         let body = body.to_string();
         let mut stream = TcpStream::connect(addr).expect("connects");
@@ -216,7 +226,8 @@ fn post_gate(addr: &str, body: &Value) -> (u16, Value) {
             .set_read_timeout(Some(Duration::from_secs(180)))
             .expect("a timeout");
         let head = format!(
-            "POST /v1/gate HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            path,
             addr,
             body.len()
         );
@@ -572,6 +583,45 @@ fn reservations_count_until_committed_or_released_on_postgres() {
     assert_eq!(export(dir, &url).len(), 22);
 }
 
+/// `POST /v1/commit` and `/v1/release` on a PostgreSQL ledger: a released
+/// reservation frees its place under the cap for every decider at once; a
+/// committed one is a send in the history.
+#[test]
+fn reservations_are_settled_over_http_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let ids: Vec<String> = (0..4).map(|i| format!("http-{i}")).collect();
+    import_past(dir, &url, &ids);
+    let web = Server::start(dir, &url);
+    let batch: Vec<Value> = ids.iter().map(|id| recipient(id)).collect();
+    let allowed = |at: &str| -> usize {
+        let (status, body) = web.gate(&json!({
+            "campaign": "spring-sale.yaml", "at": at, "recipients": batch,
+        }));
+        assert_eq!(status, 200, "{body}");
+        body["summary"]["allowed"].as_u64().unwrap_or(0) as usize
+    };
+    let (a, b) = ("2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z");
+    assert_eq!(allowed(a), 4, "A reserves everyone's third send");
+    assert_eq!(allowed(b), 0, "B is refused while A's reservations last");
+    let (status, body) = web.post(
+        "/v1/release",
+        &json!({"campaign": CAMPAIGN_ID, "at": a, "recipients": ["http-0", "http-1"]}),
+    );
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    assert_eq!(allowed(b), 2, "released places are free at once");
+    let (status, body) = web.post("/v1/commit", &json!({"campaign": CAMPAIGN_ID, "at": b}));
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    let (status, body) = web.post("/v1/commit", &json!({"campaign": CAMPAIGN_ID, "at": a}));
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    // 4 recipients × (2 imported + 1 committed), none reserved.
+    let rows = export(dir, &url);
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    assert_eq!(rows_at(&url, seconds(a)).1 + rows_at(&url, seconds(b)).1, 0);
+}
+
 // ------------------------------------------------------- stop / restart
 
 #[test]
@@ -610,6 +660,12 @@ fn a_stopped_database_fails_closed_and_a_restart_completes_the_slot() {
     }));
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "ledger", "{body}");
+    // Settling fails closed too: 503, and nothing is settled.
+    for path in ["/v1/commit", "/v1/release"] {
+        let (status, body) = web.post(path, &json!({"campaign": CAMPAIGN_ID, "at": at}));
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "ledger", "{body}");
+    }
 
     // Stopped in the middle of a run: whole chunks were recorded, and the
     // run fails closed or (restarted within its retries) completes.
