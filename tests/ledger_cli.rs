@@ -822,3 +822,97 @@ fn a_ledger_from_a_newer_scruple_is_refused() {
         out.stderr
     );
 }
+
+/// Issue 14 item 4: `cap 1 sends per calendar day per recipient` counts the
+/// sends of the recipient's own calendar day, as Braze documents its "per
+/// day" caps ("Frequency capping FAQ": the user's time zone, by calendar
+/// day, not rolling 24-hour periods). A send at 23:30 the evening before
+/// does not count; one at 00:30 the same local day does. Without a known
+/// zone, the widest period any zone could give is counted (fail closed).
+#[test]
+fn calendar_day_caps_count_in_the_recipients_zone() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("daily.scruple");
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cite \"Braze, Frequency capping FAQ (per-day caps count calendar days in the user's time zone)\"\n  cap 1 sends per calendar day per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    // AT is 11:00 on 23 November in Paris.
+    let rows = [
+        // 23:30 on 22 November in Paris: the day before.
+        send_row("earlier", "evening", "email", "2026-11-22T22:30:00Z"),
+        // 00:30 on 23 November in Paris: the same calendar day.
+        send_row("earlier", "night", "email", "2026-11-22T23:30:00Z"),
+        // No zone known: at UTC+13:45, 11:00 UTC on 22 November is 00:45
+        // on 23 November, the day of the send there (23:45): it may be
+        // the same calendar day, so it counts.
+        send_row("earlier", "unknown-near", "email", "2026-11-22T11:00:00Z"),
+        // Two days before in every zone.
+        send_row("earlier", "unknown-far", "email", "2026-11-21T09:00:00Z"),
+    ];
+    let imported = import(dir, &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let zoneless = |id: &str| format!(r#"{{"id":"{id}","age":34}}"#);
+    let file = dir.join("recipients.jsonl");
+    std::fs::write(
+        &file,
+        [
+            recipient("evening"),
+            recipient("night"),
+            zoneless("unknown-near"),
+            zoneless("unknown-far"),
+        ]
+        .join("\n"),
+    )
+    .expect("recipients written");
+    let policy_arg = policy.display().to_string();
+    let out = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let got = decisions(&out.stdout);
+    let cap = || vec!["one_email_a_day".to_string()];
+    assert_eq!(
+        got,
+        vec![
+            ("evening".into(), "allow".into(), vec![]),
+            ("night".into(), "suppress".into(), cap()),
+            ("unknown-near".into(), "suppress".into(), cap()),
+            ("unknown-far".into(), "allow".into(), vec![]),
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("sends this calendar day (Europe/Paris)"),
+        "{}",
+        out.stdout
+    );
+    // A rolling 24 hours would count the evening send too: the calendar
+    // window is not a rolling one.
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cap 1 sends per 24 hours per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let rolling = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(
+        decisions(&rolling.stdout)[0].1,
+        "suppress",
+        "{}",
+        rolling.stdout
+    );
+}

@@ -601,9 +601,16 @@ pub fn longest_cap_window(policy: &Policy) -> Option<(i64, &str)> {
         .iter()
         .filter(|r| r.disabled.is_none())
         .filter_map(|r| match &r.check {
-            Check::FrequencyCap { window, .. } => {
-                Some((crate::gate::window_seconds(window), r.id.as_str()))
-            }
+            Check::FrequencyCap {
+                window, calendar, ..
+            } => Some((
+                if *calendar {
+                    crate::gate::calendar::reach_seconds(window.unit)
+                } else {
+                    crate::gate::window_seconds(window)
+                },
+                r.id.as_str(),
+            )),
             _ => None,
         })
         // The first of the longest, so the rule named is stable.
