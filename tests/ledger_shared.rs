@@ -622,6 +622,49 @@ fn reservations_are_settled_over_http_on_postgres() {
     assert_eq!(rows_at(&url, seconds(a)).1 + rows_at(&url, seconds(b)).1, 0);
 }
 
+/// Issue 14 item 4 on PostgreSQL: `cap 1 sends per calendar day` counts the
+/// recipient's local day (Braze, "Frequency capping FAQ": the user's time
+/// zone, by calendar day), and a reservation taken today counts for the
+/// next decider on the same day but not on the next.
+#[test]
+fn calendar_day_caps_hold_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("daily.scruple");
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cap 1 sends per calendar day per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let ids: Vec<String> = vec!["cal-0".into()];
+    let recipients = write_recipients(dir, &ids);
+    let gate = |at: &str| -> usize {
+        let out = ok(scruple(dir, &url)
+            .arg("gate")
+            .arg(campaign())
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", at])
+            .output()
+            .expect("scruple runs"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""decision":"allow""#))
+            .count()
+    };
+    // 22:30 UTC is 23:30 in Paris on 23 November: reserved.
+    assert_eq!(gate("2026-11-23T22:30:00Z"), 1);
+    // 22:50 UTC, the same Paris day: refused.
+    assert_eq!(gate("2026-11-23T22:50:00Z"), 0);
+    // 23:10 UTC is 00:10 on 24 November in Paris: a new calendar day,
+    // although only 40 minutes later.
+    assert_eq!(gate("2026-11-23T23:10:00Z"), 1);
+}
+
 // ------------------------------------------------------- stop / restart
 
 #[test]
