@@ -797,7 +797,7 @@ fn a_ledger_from_a_newer_scruple_is_refused() {
         assert_eq!(out.code, 2, "{}", out.stderr);
         assert!(
             out.stderr.contains(
-                "ledger `.scruple/ledger.db`: the ledger has schema version 99, newer than this scruple knows (2); upgrade scruple to use it"
+                "ledger `.scruple/ledger.db`: the ledger has schema version 99, newer than this scruple knows (3); upgrade scruple to use it"
             ),
             "{}",
             out.stderr
@@ -915,4 +915,115 @@ fn calendar_day_caps_count_in_the_recipients_zone() {
         "{}",
         rolling.stdout
     );
+}
+
+/// Issue 14 item 4: transactional sends are recorded but never counted
+/// toward a cap (Braze, "Know before you send": transactional messages
+/// such as delivery notifications should reach the user whatever the
+/// frequency cap, and are exempted from it); a marketing campaign cannot
+/// opt out of being counted, since a cap may be law.
+#[test]
+fn transactional_sends_are_recorded_but_never_counted() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("cap.scruple");
+    std::fs::write(
+        &policy,
+        "rule email_cap {\n  severity error\n  when message_type is marketing\n  cap 3 sends per 7 days per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let policy_arg = policy.display().to_string();
+    let example = std::fs::read_to_string(campaign()).expect("the example campaign");
+    let variant = |name: &str, id: &str, extra: &str| -> PathBuf {
+        let kind = match id {
+            "receipts" | "receipts-counted" => "transactional",
+            "notices" => "service",
+            _ => "marketing",
+        };
+        let text = example
+            .replace("id: spring-sale-2026", &format!("id: {id}\n{extra}"))
+            .replace("message_type: marketing", &format!("message_type: {kind}"));
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("campaign written");
+        path
+    };
+    let receipts = variant("receipts.yaml", "receipts", "");
+    // Two marketing emails already sent to `a`; `b` got two transactional
+    // ones, imported as not counting.
+    let mut rows = vec![
+        send_row("past-a", "a", "email", "2026-11-20T10:00:00Z"),
+        send_row("past-b", "a", "email", "2026-11-21T10:00:00Z"),
+    ];
+    for (c, day) in [("r1", "20"), ("r2", "21"), ("r3", "22")] {
+        rows.push(format!(
+            r#"{{"campaign":"{c}","recipient":"b","channel":"email","sent_at":"2026-11-{day}T10:00:00Z","counts":false}}"#
+        ));
+    }
+    let imported = import(dir, &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let file = write_recipients(dir, "ab.jsonl", &["a".to_string(), "b".to_string()]);
+    // A receipt to `a`, recorded: the cap does not apply to it, and it
+    // does not count.
+    let sent = gate(
+        dir,
+        &receipts,
+        &file,
+        "2026-11-23T09:00:00Z",
+        &["--policy", &policy_arg, "--record"],
+    );
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(decisions(&sent.stdout)[0].1, "allow");
+    // The marketing email: `a` has 2 counted sends (not 3), `b` none.
+    let marketing = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(marketing.code, 0, "{}", marketing.stderr);
+    let got: Vec<String> = decisions(&marketing.stdout)
+        .into_iter()
+        .map(|d| d.1)
+        .collect();
+    assert_eq!(got, ["allow", "allow"], "{}", marketing.stdout);
+    // The history keeps every send, and says which do not count.
+    let rows = export(dir);
+    let receipt: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["campaign"] == "receipts")
+        .collect();
+    assert_eq!(receipt.len(), 2, "{rows:?}");
+    assert!(receipt.iter().all(|r| r["counts"] == false));
+    assert!(rows
+        .iter()
+        .filter(|r| r["campaign"] == "past-a")
+        .all(|r| r.get("counts").is_none()));
+    // A marketing campaign cannot opt out of being counted.
+    let opted_out = variant("opted-out.yaml", "promo", "counts_toward_caps: false");
+    let out = run(scruple(dir, &["check"])
+        .arg(&opted_out)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        (out.stdout.clone() + &out.stderr).contains("always counts toward frequency caps"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    // Nor can a transactional one opt in; a service campaign chooses.
+    let counted = variant(
+        "counted.yaml",
+        "receipts-counted",
+        "counts_toward_caps: true",
+    );
+    let out = run(scruple(dir, &["check"])
+        .arg(&counted)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let notices = variant("notices.yaml", "notices", "counts_toward_caps: false");
+    let out = run(scruple(dir, &["check"])
+        .arg(&notices)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }

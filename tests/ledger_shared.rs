@@ -665,6 +665,64 @@ fn calendar_day_caps_hold_on_postgres() {
     assert_eq!(gate("2026-11-23T23:10:00Z"), 1);
 }
 
+/// Issue 14 item 4 on PostgreSQL: a transactional campaign's sends are
+/// recorded (`counts = false`) but never counted toward a cap.
+#[test]
+fn transactional_sends_are_not_counted_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let ids: Vec<String> = vec!["tx-0".into()];
+    import_past(dir, &url, &ids);
+    let recipients = write_recipients(dir, &ids);
+    let example = std::fs::read_to_string(campaign()).expect("the example campaign");
+    let receipts = dir.join("receipts.yaml");
+    std::fs::write(
+        &receipts,
+        example
+            .replace("id: spring-sale-2026", "id: receipts")
+            .replace("message_type: marketing", "message_type: transactional"),
+    )
+    .expect("campaign written");
+    let policy = dir.join("cap.scruple");
+    std::fs::write(
+        &policy,
+        "rule email_cap {\n  severity error\n  when message_type is marketing\n  cap 3 sends per 7 days per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let gate = |file: &Path, at: &str, extra: &[&str]| -> usize {
+        let out = ok(scruple(dir, &url)
+            .arg("gate")
+            .arg(file)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", at])
+            .args(extra)
+            .output()
+            .expect("scruple runs"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""decision":"allow""#))
+            .count()
+    };
+    // Two receipts recorded on top of the two marketing sends imported.
+    assert_eq!(gate(&receipts, "2026-11-22T09:00:00Z", &["--record"]), 1);
+    assert_eq!(gate(&receipts, "2026-11-22T10:00:00Z", &["--record"]), 1);
+    // The marketing cap of 3 still has room for one.
+    assert_eq!(gate(&campaign(), "2026-11-23T10:00:00Z", &["--record"]), 1);
+    assert_eq!(gate(&campaign(), "2026-11-23T11:00:00Z", &[]), 0);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let uncounted: i64 = client
+        .query_one("SELECT count(*) FROM scruple_sends WHERE NOT counts", &[])
+        .expect("a count")
+        .get(0);
+    assert_eq!(uncounted, 2);
+    assert_eq!(export(dir, &url).len(), 5, "every send is in the history");
+}
+
 // ------------------------------------------------------- stop / restart
 
 #[test]

@@ -230,6 +230,9 @@ pub struct GatePlan<'p> {
     pub channels: Vec<String>,
     /// The campaign id.
     pub campaign_id: String,
+    /// Whether the sends this plan allows count toward frequency caps
+    /// ([`crate::campaign::model::CampaignModel::counts_toward_caps`]).
+    pub counts_toward_caps: bool,
 }
 
 /// Per-send values derived once from the send time.
@@ -425,6 +428,7 @@ impl<'p> GatePlan<'p> {
                 .map(|(c, _)| c.as_str().to_string())
                 .collect(),
             campaign_id: model.id.value.clone(),
+            counts_toward_caps: model.counts_toward_caps(),
         };
         // Opt-outs first: those the campaign says it honours, plus unsubscribe
         // and objection for any marketing message (never optional). They need

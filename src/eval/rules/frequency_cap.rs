@@ -74,6 +74,11 @@ pub fn check(
             if !is_same(other, me) && !other.model.channels().any(|(ch, _)| ch == channel) {
                 continue;
             }
+            // A transactional campaign (or a service one that opts out)
+            // counts toward no cap, as in the gate's ledger.
+            if !is_same(other, me) && !other.model.counts_toward_caps() {
+                continue;
+            }
             if trigger(&other.model).is_some() {
                 flows.push(other);
             }
