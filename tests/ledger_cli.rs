@@ -999,6 +999,18 @@ fn transactional_sends_are_recorded_but_never_counted() {
         .iter()
         .filter(|r| r["campaign"] == "past-a")
         .all(|r| r.get("counts").is_none()));
+    let history = run(scruple(dir, &["ledger", "history", "a"]));
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let receipt_line = history
+        .stdout
+        .lines()
+        .find(|l| l.contains("receipts"))
+        .unwrap_or_default();
+    assert!(
+        receipt_line.ends_with("(counted by no cap)"),
+        "{}",
+        history.stdout
+    );
     // A marketing campaign cannot opt out of being counted.
     let opted_out = variant("opted-out.yaml", "promo", "counts_toward_caps: false");
     let out = run(scruple(dir, &["check"])
