@@ -67,6 +67,7 @@ fn send(i: u64) -> Send {
         recipient: format!("r-{recipient}"),
         channel: "email".into(),
         sent_at,
+        counts: true,
     }
 }
 
@@ -167,6 +168,7 @@ fn record_10k_sends_sqlite_ledger(bencher: Bencher) {
                 counted: &channels,
                 window: 7 * 86_400,
                 channels: &channels,
+                counts: true,
                 mode: Mode::Record,
                 now: AT,
             };

@@ -1503,3 +1503,57 @@ fn explain_lists_categories_and_dictionary_entries() {
     // A car model declared none is not health data to begin with.
     assert!(!out.stdout.contains("Jaguar"), "{}", out.stdout);
 }
+
+/// Issue 14 item 4: at check time a calendar cap counts the campaign's
+/// sends per calendar day as written (Braze, "Frequency capping FAQ": per
+/// day means the calendar day, not a rolling 24 hours). 23:30 and 00:30 the
+/// next day are two days; 09:00 and 18:00 are one.
+#[test]
+fn calendar_caps_count_sends_per_calendar_day_at_check_time() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let policy = dir.path().join("daily.scruple");
+    let write_policy = |window: &str| {
+        std::fs::write(
+            &policy,
+            format!("rule one_email_a_day {{\n  severity error\n  cite \"Braze, Frequency capping FAQ\"\n  cap 1 sends per {window} per recipient on [email]\n}}\n"),
+        )
+        .expect("policy written");
+    };
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/campaigns/spring-sale.yaml"),
+    )
+    .expect("the example campaign");
+    let campaign = |name: &str, sends: &str| -> String {
+        let path = dir.path().join(name);
+        let text = example.replace(
+            "send_at: [2026-12-01T10:00]",
+            &format!("send_at: [{sends}]"),
+        );
+        assert_ne!(text, example, "the schedule was replaced");
+        std::fs::write(&path, text).expect("campaign written");
+        path.display().to_string()
+    };
+    let across = campaign("across.yaml", "2026-12-01T23:30, 2026-12-02T00:30");
+    let same = campaign("same.yaml", "2026-12-01T09:00, 2026-12-01T18:00");
+    let policy_arg = policy.display().to_string();
+    let verdict = |file: &str| -> (i32, String) {
+        let out = run(check(&[file, "--policy", &policy_arg, "--format", "json"]));
+        (out.code, out.stdout)
+    };
+    write_policy("calendar day");
+    let (code, out) = verdict(&across);
+    assert_eq!(code, 0, "two calendar days: {out}");
+    let (code, out) = verdict(&same);
+    assert_eq!(code, 1, "one calendar day: {out}");
+    assert!(out.contains("one_email_a_day"), "{out}");
+    assert!(out.contains("within one calendar day"), "{out}");
+    // The same sends under a rolling 24 hours: 23:30 and 00:30 are one hour apart.
+    write_policy("24 hours");
+    assert_eq!(verdict(&across).0, 1);
+    // ISO weeks start on Monday: Sunday 6 and Monday 7 December are two weeks.
+    write_policy("calendar week");
+    let weekend = campaign("weekend.yaml", "2026-12-06T10:00, 2026-12-07T10:00");
+    assert_eq!(verdict(&weekend).0, 0);
+    let week = campaign("week.yaml", "2026-12-07T10:00, 2026-12-13T10:00");
+    assert_eq!(verdict(&week).0, 1);
+}

@@ -797,7 +797,7 @@ fn a_ledger_from_a_newer_scruple_is_refused() {
         assert_eq!(out.code, 2, "{}", out.stderr);
         assert!(
             out.stderr.contains(
-                "ledger `.scruple/ledger.db`: the ledger has schema version 99, newer than this scruple knows (2); upgrade scruple to use it"
+                "ledger `.scruple/ledger.db`: the ledger has schema version 99, newer than this scruple knows (3); upgrade scruple to use it"
             ),
             "{}",
             out.stderr
@@ -821,4 +821,221 @@ fn a_ledger_from_a_newer_scruple_is_refused() {
         "{}",
         out.stderr
     );
+}
+
+/// Issue 14 item 4: `cap 1 sends per calendar day per recipient` counts the
+/// sends of the recipient's own calendar day, as Braze documents its "per
+/// day" caps ("Frequency capping FAQ": the user's time zone, by calendar
+/// day, not rolling 24-hour periods). A send at 23:30 the evening before
+/// does not count; one at 00:30 the same local day does. Without a known
+/// zone, the widest period any zone could give is counted (fail closed).
+#[test]
+fn calendar_day_caps_count_in_the_recipients_zone() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("daily.scruple");
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cite \"Braze, Frequency capping FAQ (per-day caps count calendar days in the user's time zone)\"\n  cap 1 sends per calendar day per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    // AT is 11:00 on 23 November in Paris.
+    let rows = [
+        // 23:30 on 22 November in Paris: the day before.
+        send_row("earlier", "evening", "email", "2026-11-22T22:30:00Z"),
+        // 00:30 on 23 November in Paris: the same calendar day.
+        send_row("earlier", "night", "email", "2026-11-22T23:30:00Z"),
+        // No zone known: at UTC+13:45, 11:00 UTC on 22 November is 00:45
+        // on 23 November, the day of the send there (23:45): it may be
+        // the same calendar day, so it counts.
+        send_row("earlier", "unknown-near", "email", "2026-11-22T11:00:00Z"),
+        // Two days before in every zone.
+        send_row("earlier", "unknown-far", "email", "2026-11-21T09:00:00Z"),
+    ];
+    let imported = import(dir, &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let zoneless = |id: &str| format!(r#"{{"id":"{id}","age":34}}"#);
+    let file = dir.join("recipients.jsonl");
+    std::fs::write(
+        &file,
+        [
+            recipient("evening"),
+            recipient("night"),
+            zoneless("unknown-near"),
+            zoneless("unknown-far"),
+        ]
+        .join("\n"),
+    )
+    .expect("recipients written");
+    let policy_arg = policy.display().to_string();
+    let out = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let got = decisions(&out.stdout);
+    let cap = || vec!["one_email_a_day".to_string()];
+    assert_eq!(
+        got,
+        vec![
+            ("evening".into(), "allow".into(), vec![]),
+            ("night".into(), "suppress".into(), cap()),
+            ("unknown-near".into(), "suppress".into(), cap()),
+            ("unknown-far".into(), "allow".into(), vec![]),
+        ],
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("sends this calendar day (Europe/Paris)"),
+        "{}",
+        out.stdout
+    );
+    // A rolling 24 hours would count the evening send too: the calendar
+    // window is not a rolling one.
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cap 1 sends per 24 hours per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let rolling = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(
+        decisions(&rolling.stdout)[0].1,
+        "suppress",
+        "{}",
+        rolling.stdout
+    );
+}
+
+/// Issue 14 item 4: transactional sends are recorded but never counted
+/// toward a cap (Braze, "Know before you send": transactional messages
+/// such as delivery notifications should reach the user whatever the
+/// frequency cap, and are exempted from it); a marketing campaign cannot
+/// opt out of being counted, since a cap may be law.
+#[test]
+fn transactional_sends_are_recorded_but_never_counted() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("cap.scruple");
+    std::fs::write(
+        &policy,
+        "rule email_cap {\n  severity error\n  when message_type is marketing\n  cap 3 sends per 7 days per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let policy_arg = policy.display().to_string();
+    let example = std::fs::read_to_string(campaign()).expect("the example campaign");
+    let variant = |name: &str, id: &str, extra: &str| -> PathBuf {
+        let kind = match id {
+            "receipts" | "receipts-counted" => "transactional",
+            "notices" => "service",
+            _ => "marketing",
+        };
+        let text = example
+            .replace("id: spring-sale-2026", &format!("id: {id}\n{extra}"))
+            .replace("message_type: marketing", &format!("message_type: {kind}"));
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("campaign written");
+        path
+    };
+    let receipts = variant("receipts.yaml", "receipts", "");
+    // Two marketing emails already sent to `a`; `b` got two transactional
+    // ones, imported as not counting.
+    let mut rows = vec![
+        send_row("past-a", "a", "email", "2026-11-20T10:00:00Z"),
+        send_row("past-b", "a", "email", "2026-11-21T10:00:00Z"),
+    ];
+    for (c, day) in [("r1", "20"), ("r2", "21"), ("r3", "22")] {
+        rows.push(format!(
+            r#"{{"campaign":"{c}","recipient":"b","channel":"email","sent_at":"2026-11-{day}T10:00:00Z","counts":false}}"#
+        ));
+    }
+    let imported = import(dir, &rows);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let file = write_recipients(dir, "ab.jsonl", &["a".to_string(), "b".to_string()]);
+    // A receipt to `a`, recorded: the cap does not apply to it, and it
+    // does not count.
+    let sent = gate(
+        dir,
+        &receipts,
+        &file,
+        "2026-11-23T09:00:00Z",
+        &["--policy", &policy_arg, "--record"],
+    );
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(decisions(&sent.stdout)[0].1, "allow");
+    // The marketing email: `a` has 2 counted sends (not 3), `b` none.
+    let marketing = gate(
+        dir,
+        &campaign(),
+        &file,
+        AT,
+        &["--policy", &policy_arg, "--no-reserve"],
+    );
+    assert_eq!(marketing.code, 0, "{}", marketing.stderr);
+    let got: Vec<String> = decisions(&marketing.stdout)
+        .into_iter()
+        .map(|d| d.1)
+        .collect();
+    assert_eq!(got, ["allow", "allow"], "{}", marketing.stdout);
+    // The history keeps every send, and says which do not count.
+    let rows = export(dir);
+    let receipt: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["campaign"] == "receipts")
+        .collect();
+    assert_eq!(receipt.len(), 2, "{rows:?}");
+    assert!(receipt.iter().all(|r| r["counts"] == false));
+    assert!(rows
+        .iter()
+        .filter(|r| r["campaign"] == "past-a")
+        .all(|r| r.get("counts").is_none()));
+    let history = run(scruple(dir, &["ledger", "history", "a"]));
+    assert_eq!(history.code, 0, "{}", history.stderr);
+    let receipt_line = history
+        .stdout
+        .lines()
+        .find(|l| l.contains("receipts"))
+        .unwrap_or_default();
+    assert!(
+        receipt_line.ends_with("(counted by no cap)"),
+        "{}",
+        history.stdout
+    );
+    // A marketing campaign cannot opt out of being counted.
+    let opted_out = variant("opted-out.yaml", "promo", "counts_toward_caps: false");
+    let out = run(scruple(dir, &["check"])
+        .arg(&opted_out)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        (out.stdout.clone() + &out.stderr).contains("always counts toward frequency caps"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    // Nor can a transactional one opt in; a service campaign chooses.
+    let counted = variant(
+        "counted.yaml",
+        "receipts-counted",
+        "counts_toward_caps: true",
+    );
+    let out = run(scruple(dir, &["check"])
+        .arg(&counted)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let notices = variant("notices.yaml", "notices", "counts_toward_caps: false");
+    let out = run(scruple(dir, &["check"])
+        .arg(&notices)
+        .args(["--policy", &policy_arg]));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }

@@ -205,10 +205,20 @@ impl Server {
     fn gate(&self, body: &Value) -> (u16, Value) {
         post_gate(&self.addr, body)
     }
+
+    /// POSTs to `path`; (status, body).
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        post(&self.addr, path, body)
+    }
 }
 
 /// POSTs a gate request to `addr`; (status, body).
 fn post_gate(addr: &str, body: &Value) -> (u16, Value) {
+    post(addr, "/v1/gate", body)
+}
+
+/// POSTs `body` to `path` at `addr`; (status, body).
+fn post(addr: &str, path: &str, body: &Value) -> (u16, Value) {
     {
         let body = body.to_string();
         let mut stream = TcpStream::connect(addr).expect("connects");
@@ -216,7 +226,8 @@ fn post_gate(addr: &str, body: &Value) -> (u16, Value) {
             .set_read_timeout(Some(Duration::from_secs(180)))
             .expect("a timeout");
         let head = format!(
-            "POST /v1/gate HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            path,
             addr,
             body.len()
         );
@@ -572,6 +583,146 @@ fn reservations_count_until_committed_or_released_on_postgres() {
     assert_eq!(export(dir, &url).len(), 22);
 }
 
+/// `POST /v1/commit` and `/v1/release` on a PostgreSQL ledger: a released
+/// reservation frees its place under the cap for every decider at once; a
+/// committed one is a send in the history.
+#[test]
+fn reservations_are_settled_over_http_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let ids: Vec<String> = (0..4).map(|i| format!("http-{i}")).collect();
+    import_past(dir, &url, &ids);
+    let web = Server::start(dir, &url);
+    let batch: Vec<Value> = ids.iter().map(|id| recipient(id)).collect();
+    let allowed = |at: &str| -> usize {
+        let (status, body) = web.gate(&json!({
+            "campaign": "spring-sale.yaml", "at": at, "recipients": batch,
+        }));
+        assert_eq!(status, 200, "{body}");
+        body["summary"]["allowed"].as_u64().unwrap_or(0) as usize
+    };
+    let (a, b) = ("2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z");
+    assert_eq!(allowed(a), 4, "A reserves everyone's third send");
+    assert_eq!(allowed(b), 0, "B is refused while A's reservations last");
+    let (status, body) = web.post(
+        "/v1/release",
+        &json!({"campaign": CAMPAIGN_ID, "at": a, "recipients": ["http-0", "http-1"]}),
+    );
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    assert_eq!(allowed(b), 2, "released places are free at once");
+    let (status, body) = web.post("/v1/commit", &json!({"campaign": CAMPAIGN_ID, "at": b}));
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    let (status, body) = web.post("/v1/commit", &json!({"campaign": CAMPAIGN_ID, "at": a}));
+    assert_eq!((status, body["settled"].as_u64()), (200, Some(2)), "{body}");
+    // 4 recipients × (2 imported + 1 committed), none reserved.
+    let rows = export(dir, &url);
+    assert_eq!(rows.len(), 12, "{rows:?}");
+    assert_eq!(rows_at(&url, seconds(a)).1 + rows_at(&url, seconds(b)).1, 0);
+}
+
+/// Issue 14 item 4 on PostgreSQL: `cap 1 sends per calendar day` counts the
+/// recipient's local day (Braze, "Frequency capping FAQ": the user's time
+/// zone, by calendar day), and a reservation taken today counts for the
+/// next decider on the same day but not on the next.
+#[test]
+fn calendar_day_caps_hold_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let policy = dir.join("daily.scruple");
+    std::fs::write(
+        &policy,
+        "rule one_email_a_day {\n  severity error\n  cap 1 sends per calendar day per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let ids: Vec<String> = vec!["cal-0".into()];
+    let recipients = write_recipients(dir, &ids);
+    let gate = |at: &str| -> usize {
+        let out = ok(scruple(dir, &url)
+            .arg("gate")
+            .arg(campaign())
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", at])
+            .output()
+            .expect("scruple runs"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""decision":"allow""#))
+            .count()
+    };
+    // 22:30 UTC is 23:30 in Paris on 23 November: reserved.
+    assert_eq!(gate("2026-11-23T22:30:00Z"), 1);
+    // 22:50 UTC, the same Paris day: refused.
+    assert_eq!(gate("2026-11-23T22:50:00Z"), 0);
+    // 23:10 UTC is 00:10 on 24 November in Paris: a new calendar day,
+    // although only 40 minutes later.
+    assert_eq!(gate("2026-11-23T23:10:00Z"), 1);
+}
+
+/// Issue 14 item 4 on PostgreSQL: a transactional campaign's sends are
+/// recorded (`counts = false`) but never counted toward a cap.
+#[test]
+fn transactional_sends_are_not_counted_on_postgres() {
+    let Some(server) = pg::shared() else { return };
+    let url = server.database();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let dir = dir.path();
+    let ids: Vec<String> = vec!["tx-0".into()];
+    import_past(dir, &url, &ids);
+    let recipients = write_recipients(dir, &ids);
+    let example = std::fs::read_to_string(campaign()).expect("the example campaign");
+    let receipts = dir.join("receipts.yaml");
+    std::fs::write(
+        &receipts,
+        example
+            .replace("id: spring-sale-2026", "id: receipts")
+            .replace("message_type: marketing", "message_type: transactional"),
+    )
+    .expect("campaign written");
+    let policy = dir.join("cap.scruple");
+    std::fs::write(
+        &policy,
+        "rule email_cap {\n  severity error\n  when message_type is marketing\n  cap 3 sends per 7 days per recipient on [email]\n}\n",
+    )
+    .expect("policy written");
+    let gate = |file: &Path, at: &str, extra: &[&str]| -> usize {
+        let out = ok(scruple(dir, &url)
+            .arg("gate")
+            .arg(file)
+            .arg("--policy")
+            .arg(&policy)
+            .arg("--recipients")
+            .arg(&recipients)
+            .args(["--at", at])
+            .args(extra)
+            .output()
+            .expect("scruple runs"));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""decision":"allow""#))
+            .count()
+    };
+    // Two receipts recorded on top of the two marketing sends imported.
+    assert_eq!(gate(&receipts, "2026-11-22T09:00:00Z", &["--record"]), 1);
+    assert_eq!(gate(&receipts, "2026-11-22T10:00:00Z", &["--record"]), 1);
+    // The marketing cap of 3 still has room for one.
+    assert_eq!(gate(&campaign(), "2026-11-23T10:00:00Z", &["--record"]), 1);
+    assert_eq!(gate(&campaign(), "2026-11-23T11:00:00Z", &[]), 0);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let uncounted: i64 = client
+        .query_one("SELECT count(*) FROM scruple_sends WHERE NOT counts", &[])
+        .expect("a count")
+        .get(0);
+    assert_eq!(uncounted, 2);
+    assert_eq!(export(dir, &url).len(), 5, "every send is in the history");
+}
+
 // ------------------------------------------------------- stop / restart
 
 #[test]
@@ -610,6 +761,12 @@ fn a_stopped_database_fails_closed_and_a_restart_completes_the_slot() {
     }));
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "ledger", "{body}");
+    // Settling fails closed too: 503, and nothing is settled.
+    for path in ["/v1/commit", "/v1/release"] {
+        let (status, body) = web.post(path, &json!({"campaign": CAMPAIGN_ID, "at": at}));
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "ledger", "{body}");
+    }
 
     // Stopped in the middle of a run: whole chunks were recorded, and the
     // run fails closed or (restarted within its retries) completes.

@@ -174,6 +174,17 @@ fn bad_duration_unit() {
     insta::assert_snapshot!(out.rendered);
 }
 
+/// Issue 14 item 4: a calendar cap counts per day, week or month only.
+#[test]
+fn bad_calendar_period() {
+    let out = fails(
+        "bad_calendar_period.scruple",
+        &["scruple::parse::bad_duration"],
+    );
+    assert_eq!(out.labels(0), [("hour", "not day, week or month")]);
+    insta::assert_snapshot!(out.rendered);
+}
+
 #[test]
 fn bad_duration_zero() {
     let out = fails(

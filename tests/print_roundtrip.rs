@@ -216,6 +216,18 @@ const CASES: &[(&str, &str)] = &[
         "cap weeks",
         "rule r { cap 2 sends per 2 weeks per recipient }",
     ),
+    (
+        "cap calendar day",
+        "rule r { cap 1 sends per calendar day per recipient on [email] }",
+    ),
+    (
+        "cap calendar week",
+        "rule r { cap 3 sends per calendar week per recipient }",
+    ),
+    (
+        "cap calendar month",
+        "rule r { cap 8 sends per calendar month per recipient on [sms] }",
+    ),
     ("quiet hours", "rule r { quiet hours from 21:00 to 8:05 }"),
     ("minimum age", "rule r { minimum age 16 }"),
     ("minimum age table", "rule r { minimum age t }"),
@@ -349,6 +361,10 @@ fn canonical_forms() {
         (
             "rule r { cap 1 sends per 1 days per recipient }",
             "cap 1 sends per 1 day per recipient",
+        ),
+        (
+            "rule r { cap 1 sends per   calendar   day per recipient }",
+            "cap 1 sends per calendar day per recipient",
         ),
         (
             "rule r { ensure all s in a satisfies (s) }",

@@ -830,6 +830,65 @@ fn api_end_to_end_matches_openapi() {
         (422, "bad_record")
     );
 
+    // Settling the first batch's reservations (issue 14): r1 was allowed,
+    // so reserved at SEND_AT; commit it, then release whatever is left.
+    let committed = call(
+        "POST",
+        "/v1/commit",
+        json!({"campaign": "spring-sale-2026", "at": SEND_AT, "recipients": ["r1"]})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(committed.status, 200, "{}", committed.text());
+    assert_eq!(
+        committed.json(),
+        json!({"schema": "scruple.settle/v1", "campaign": "spring-sale-2026", "at": SEND_AT,
+               "action": "commit", "settled": 1, "expired": 0})
+    );
+    let released = call(
+        "POST",
+        "/v1/release",
+        json!({"campaign": "spring-sale-2026", "at": SEND_AT})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(released.status, 200, "{}", released.text());
+    assert_eq!(released.json()["action"], "release");
+    for (path, body, code) in [
+        (
+            "/v1/commit",
+            json!({"campaign": "spring-sale-2026"}),
+            "malformed_body",
+        ),
+        (
+            "/v1/commit",
+            json!({"campaign": "spring-sale-2026", "at": SEND_AT, "record": true}),
+            "malformed_body",
+        ),
+        (
+            "/v1/release",
+            json!({"campaign": "", "at": SEND_AT}),
+            "bad_request",
+        ),
+        (
+            "/v1/release",
+            json!({"campaign": "spring-sale-2026", "at": "2026-12-01T10:00"}),
+            "bad_request",
+        ),
+        (
+            "/v1/commit",
+            json!({"campaign": "spring-sale-2026", "at": SEND_AT, "recipients": ["r1", ""]}),
+            "bad_request",
+        ),
+    ] {
+        let reply = call("POST", path, body.to_string().as_bytes());
+        assert_eq!(
+            (reply.status, reply.error_code().as_str()),
+            (400, code),
+            "{body}"
+        );
+    }
+
     // The OpenAPI document served is the one in the repository.
     let served = call("GET", "/openapi.json", b"").json();
     assert_eq!(served, in_repository);
@@ -999,6 +1058,94 @@ fn recorded_sends_count_towards_frequency_caps() {
     let peek = server.post_json("/v1/gate", &batch).json();
     assert_eq!(peek["decisions"][0]["decision"], "suppress");
     assert_eq!(peek["recorded"], Value::Null);
+}
+
+/// Issue 14: `POST /v1/commit` and `/v1/release` settle what a gate
+/// request without `"record": true` reserved, as `scruple ledger commit` /
+/// `release` do. A reservation counts under the cap until released; a
+/// committed one is a send for good.
+#[test]
+fn reservations_are_committed_and_released_over_http() {
+    let dir = scratch("settle");
+    let server = Server::start(&dir, &["--campaigns", "examples/campaigns"]);
+    let settle = |path: &str, at: &str, ids: Option<&[&str]>| -> Reply {
+        let mut body = json!({"campaign": "spring-sale-2026", "at": at});
+        if let Some(ids) = ids {
+            body["recipients"] = json!(ids);
+        }
+        server.post_json(path, &body)
+    };
+    // No gate request yet: an SQLite ledger that does not exist holds nothing.
+    let none = settle("/v1/commit", "2026-12-01T10:00:00Z", None);
+    assert_eq!(
+        (none.status, none.error_code().as_str()),
+        (404, "no_ledger")
+    );
+
+    let reserve = |day: u32, ids: &[&str]| -> Vec<String> {
+        let recipients: Vec<Value> = ids.iter().map(|id| consenting(id)).collect();
+        let batch = json!({
+            "campaign": "spring-sale.yaml",
+            "at": format!("2026-12-0{day}T10:00:00Z"),
+            "recipients": recipients,
+        });
+        let reply = server.post_json("/v1/gate", &batch);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let reply = reply.json();
+        reply["decisions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["decision"] == "allow")
+            .map(|d| d["recipient"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // Three reservations each: the cap of 3 emails per 7 days is reached.
+    for day in 1..=3 {
+        assert_eq!(reserve(day, &["a", "b"]), ["a", "b"], "day {day}");
+    }
+    assert!(reserve(4, &["a", "b"]).is_empty(), "the 4th is refused");
+    // Day 3's send to `a` was not made: releasing it frees a's place at once.
+    let released = settle("/v1/release", "2026-12-03T10:00:00Z", Some(&["a"]));
+    assert_eq!(released.status, 200, "{}", released.text());
+    assert_eq!(released.json()["settled"], 1);
+    assert_eq!(reserve(5, &["a", "b"]), ["a"]);
+    // Days 1 and 2 were sent to both: committed, every row of the send.
+    for day in 1..=2 {
+        let at = format!("2026-12-0{day}T10:00:00Z");
+        let reply = settle("/v1/commit", &at, None);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(
+            reply.json(),
+            json!({"schema": "scruple.settle/v1", "campaign": "spring-sale-2026", "at": at,
+                   "action": "commit", "settled": 2, "expired": 0})
+        );
+        // Committing again finds nothing left to commit.
+        assert_eq!(settle("/v1/commit", &at, None).json()["settled"], 0);
+    }
+    // A committed send is never released.
+    let late = settle("/v1/release", "2026-12-01T10:00:00Z", None);
+    assert_eq!(late.json()["settled"], 0);
+    let conn = rusqlite::Connection::open(dir.join("ledger.db")).expect("the ledger opens");
+    let rows: Vec<(String, i64, bool)> = conn
+        .prepare("SELECT recipient, slot, lease_until IS NULL FROM sends ORDER BY slot, recipient")
+        .and_then(|mut q| {
+            q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()
+        })
+        .expect("rows");
+    let day = |d: i64| 1_796_119_200 + (d - 1) * 86_400; // 2026-12-0dT10:00:00Z
+    assert_eq!(
+        rows,
+        vec![
+            ("a".into(), day(1), true),
+            ("b".into(), day(1), true),
+            ("a".into(), day(2), true),
+            ("b".into(), day(2), true),
+            ("b".into(), day(3), false),
+            ("a".into(), day(5), false),
+        ]
+    );
 }
 
 /// Issue 14 item 2: concurrent recording requests are serialised on the

@@ -768,6 +768,31 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         })
     });
     let tcf_vendor_id = cx.field(&o, "tcf_vendor_id", Cx::int);
+    let counts_toward_caps = cx.flag(&o, "counts_toward_caps");
+    if let Some(counts) = &counts_toward_caps {
+        // Only a service message chooses; the others are fixed (see
+        // `CampaignModel::counts_toward_caps`), and a setting that would be
+        // ignored is refused rather than silently not applied.
+        let kind = message_type.as_ref().map(|m| m.value);
+        let refused = match (kind, counts.value) {
+            (Some(MessageType::Transactional), true) => Some((
+                "a transactional campaign never counts toward frequency caps",
+                "remove `counts_toward_caps`: transactional sends are recorded but never counted",
+            )),
+            (Some(MessageType::Service), _) => None,
+            (_, false) => Some((
+                "a marketing campaign always counts toward frequency caps",
+                "remove `counts_toward_caps: false`: a cap may be law (Florida counts every solicitation), so marketing sends are always counted; only `message_type: service` campaigns may opt out",
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = refused {
+            let diag = Diag::error(codes::INVALID_VALUE, message.to_string())
+                .with_label(cx.source, counts.span, "not allowed here")
+                .with_help(help);
+            cx.push(diag);
+        }
+    }
     if let Some(waivers) = &waivers {
         cx.unique_names("waiver for rule", waivers.value.iter().map(|w| &w.rule));
     }
@@ -793,6 +818,7 @@ fn campaign(cx: &mut Cx<'_>, root: &Node) -> Option<CampaignModel> {
         ads,
         waivers,
         tcf_vendor_id,
+        counts_toward_caps,
     })
 }
 

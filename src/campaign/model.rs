@@ -515,6 +515,10 @@ pub struct CampaignModel {
     /// `tcf_vendor_id`: the sender's (or its ad partner's) IAB Global Vendor
     /// List id, whose consent TC strings must carry (issue 13).
     pub tcf_vendor_id: Option<Spanned<i64>>,
+    /// `counts_toward_caps`: whether this campaign's sends count toward
+    /// frequency caps (issue 14 item 4); see
+    /// [`CampaignModel::counts_toward_caps`].
+    pub counts_toward_caps: Option<Spanned<bool>>,
 }
 
 /// `platform`: where the campaign runs.
@@ -874,6 +878,21 @@ pub struct Upstream<'a> {
 }
 
 impl CampaignModel {
+    /// Whether the campaign's sends count toward frequency caps, its own and
+    /// every other campaign's: yes, unless it is transactional (never
+    /// counted, as Braze exempts transactional sends) or a service message
+    /// that says `counts_toward_caps: false`. A marketing campaign always
+    /// counts: a cap may be law (Fla. Stat. 501.616(6)(b) counts every
+    /// solicitation), and a doubt about a cap must not let a message
+    /// through. The sends are recorded in the ledger either way.
+    pub fn counts_toward_caps(&self) -> bool {
+        match self.message_type.as_ref().map(|m| m.value) {
+            Some(MessageType::Transactional) => false,
+            Some(MessageType::Service) => self.counts_toward_caps.as_ref().is_none_or(|c| c.value),
+            _ => true,
+        }
+    }
+
     /// The channels, with spans.
     pub fn channels(&self) -> impl Iterator<Item = (Channel, Span)> + '_ {
         items(&self.channels).map(|c| (c.value, c.span))

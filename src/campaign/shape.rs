@@ -196,6 +196,7 @@ pub(crate) static CAMPAIGN: Shape = shape(
                 max: 65_535,
             },
         ),
+        field("counts_toward_caps", Ty::Bool),
     ],
 );
 

@@ -182,8 +182,11 @@ pub enum Check {
     FrequencyCap {
         /// Maximum sends in any window.
         max: u32,
-        /// The window.
+        /// The window (for a calendar period: one day, week or month).
         window: Duration,
+        /// The window is the recipient's calendar period that holds the
+        /// send (`per calendar day|week|month`), not a rolling window.
+        calendar: bool,
         /// Channels counted; `None` means each channel separately.
         channels: Option<Arc<SymbolSet>>,
     },

@@ -1166,11 +1166,13 @@ impl Resolver<'_> {
                 Constraint::FrequencyCap {
                     max,
                     window,
+                    calendar,
                     channels,
                     ..
                 } => Check::FrequencyCap {
                     max: max.value,
                     window: *window,
+                    calendar: *calendar,
                     channels: channels.as_ref().map(|c| self.set_of(c)),
                 },
                 Constraint::QuietHours { from, to, .. } => Check::QuietHours {

@@ -9,6 +9,7 @@
 //! send history. Deciding a recipient walks that flat plan; nothing is
 //! looked up by name.
 
+pub mod calendar;
 pub mod command;
 mod direct;
 pub use direct::BadRecord;

@@ -65,11 +65,15 @@ enum Test {
     Age { limits: usize },
     /// Local time outside `from..to`.
     Quiet { from: TimeOfDay, to: TimeOfDay },
-    /// Fewer than `max` sends on `channel` in `window_seconds`.
+    /// Fewer than `max` sends on `channel` in `window_seconds`; with
+    /// `calendar`, in the recipient's calendar period of that unit that
+    /// holds the send (`window_seconds` is then how far that period can
+    /// reach, for reading the ledger).
     Cap {
         max: u32,
         window_seconds: i64,
         channel: String,
+        calendar: Option<TimeUnit>,
     },
     /// No targeting attribute in `forbidden[set]`.
     Targeting { set: usize },
@@ -216,6 +220,9 @@ pub struct GatePlan<'p> {
     /// confined (a doubt about one must not let a message through).
     confined: Vec<Option<crate::compile::cond::SymbolSet>>,
     needs_zone: bool,
+    /// A calendar cap counts in the recipient's zone; unlike quiet hours,
+    /// an unknown zone is no bad record (the widest period is counted).
+    needs_cap_zone: bool,
     needs_age: bool,
     /// The campaign's `tcf_vendor_id`.
     tcf_vendor: Option<u16>,
@@ -223,6 +230,9 @@ pub struct GatePlan<'p> {
     pub channels: Vec<String>,
     /// The campaign id.
     pub campaign_id: String,
+    /// Whether the sends this plan allows count toward frequency caps
+    /// ([`crate::campaign::model::CampaignModel::counts_toward_caps`]).
+    pub counts_toward_caps: bool,
 }
 
 /// Per-send values derived once from the send time.
@@ -407,6 +417,7 @@ impl<'p> GatePlan<'p> {
             labels: Vec::new(),
             confined: Vec::new(),
             needs_zone: false,
+            needs_cap_zone: false,
             needs_age: false,
             tcf_vendor: model
                 .tcf_vendor_id
@@ -417,6 +428,7 @@ impl<'p> GatePlan<'p> {
                 .map(|(c, _)| c.as_str().to_string())
                 .collect(),
             campaign_id: model.id.value.clone(),
+            counts_toward_caps: model.counts_toward_caps(),
         };
         // Opt-outs first: those the campaign says it honours, plus unsubscribe
         // and objection for any marketing message (never optional). They need
@@ -548,16 +560,23 @@ impl<'p> GatePlan<'p> {
                 Check::FrequencyCap {
                     max,
                     window,
+                    calendar,
                     channels,
                 } => {
+                    let calendar = calendar.then_some(window.unit);
+                    plan.needs_cap_zone |= calendar.is_some();
                     for channel in plan.channels.clone() {
                         if channels.as_ref().is_none_or(|set| set.contains(&channel)) {
                             plan.checks.push(PlanCheck {
                                 rule: rule_index,
                                 test: Test::Cap {
                                     max: *max,
-                                    window_seconds: window_seconds(window),
+                                    window_seconds: match calendar {
+                                        Some(unit) => super::calendar::reach_seconds(unit),
+                                        None => window_seconds(window),
+                                    },
                                     channel,
+                                    calendar,
                                 },
                             });
                         }
@@ -935,7 +954,7 @@ impl<'p> GatePlan<'p> {
             .and_then(|j| self.jurisdiction_index(j));
         // Not an error yet: an opt-out, a missing consent or any other
         // reason decides the recipient without the zone.
-        let zone = if self.needs_zone {
+        let zone = if self.needs_zone || self.needs_cap_zone {
             recipient_zone(parts.timezone, parts.jurisdiction.as_deref()).map(Some)
         } else {
             Ok(None)
@@ -1076,9 +1095,9 @@ impl<'p> GatePlan<'p> {
                     max,
                     channel,
                     window_seconds,
+                    calendar,
                 } => {
-                    let sent =
-                        history.busiest_window(&p.id, channel, m.at_second, *window_seconds)?;
+                    let sent = cap_count(p, m, history, channel, *window_seconds, *calendar)?;
                     sent.saturating_add(1) > *max
                 }
                 Test::Targeting { set } => {
@@ -1111,7 +1130,7 @@ impl<'p> GatePlan<'p> {
         // Quiet hours could not be checked: a recipient suppressed anyway
         // keeps the real reasons; one who would be sent to is a bad record.
         match &p.zone {
-            Err(unknown) if failed == 0 => Err(unknown.clone()),
+            Err(unknown) if failed == 0 && self.needs_zone => Err(unknown.clone()),
             _ => Ok(failed),
         }
     }
@@ -1332,10 +1351,25 @@ impl<'p> GatePlan<'p> {
                     max,
                     channel,
                     window_seconds,
+                    calendar,
                 } => {
-                    let sent =
-                        history.busiest_window(&p.id, channel, m.at_second, *window_seconds)?;
-                    format!("already {sent} {channel} sends in the window; the cap is {max}")
+                    let sent = cap_count(p, m, history, channel, *window_seconds, *calendar)?;
+                    match calendar {
+                        Some(unit) => {
+                            let unit = unit.as_str();
+                            let zone = match &p.zone {
+                                Ok(Some(z)) => z.iana_name().unwrap_or("recipient zone").to_string(),
+                                _ => "zone unknown: every zone the recipient may be in".to_string(),
+                            };
+                            format!(
+                                "already {sent} {channel} sends this calendar {} ({zone}); the cap is {max}",
+                                &unit[..unit.len() - 1]
+                            )
+                        }
+                        None => format!(
+                            "already {sent} {channel} sends in the window; the cap is {max}"
+                        ),
+                    }
                 }
                 Test::Targeting { set } => {
                     // The record's own few attributes, in the record's order
@@ -1736,6 +1770,33 @@ fn map_entry<'t>(node: &'t mut Node, key: &str) -> Option<&'t mut Node> {
             .map(|e| &mut e.value),
         _ => None,
     }
+}
+
+/// Sends on `channel` that count against a cap for a send at `m`: the most
+/// in one rolling window of `window_seconds` holding it, or with `calendar`
+/// all in the recipient's calendar period holding it (see
+/// [`super::calendar`]).
+fn cap_count(
+    p: &Prepared<'_>,
+    m: &Moment,
+    history: &dyn History,
+    channel: &str,
+    window_seconds: i64,
+    calendar: Option<TimeUnit>,
+) -> Result<u32, String> {
+    let Some(unit) = calendar else {
+        return history.busiest_window(&p.id, channel, m.at_second, window_seconds);
+    };
+    let zone = match &p.zone {
+        Ok(Some(zone)) => Some(zone),
+        _ => None,
+    };
+    let (start, end) =
+        super::calendar::period(m.at_second, unit, zone, p.jurisdiction_text.as_deref())
+            .ok_or_else(|| "the send time is out of range for a calendar cap".to_string())?;
+    let mut times = Vec::new();
+    history.sends_between(&p.id, channel, start.saturating_sub(1), end, &mut times)?;
+    Ok(u32::try_from(times.len()).unwrap_or(u32::MAX))
 }
 
 /// The recipient's time zone: `timezone`, else the single zone of their

@@ -384,6 +384,7 @@ impl Chunked<'_, '_, '_> {
             counted: &self.cap_reads.0,
             window: self.cap_reads.1,
             channels: &plan.channels,
+            counts: plan.counts_toward_caps,
             mode: self.ledger.mode,
             now: self.now,
         };

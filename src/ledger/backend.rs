@@ -101,6 +101,9 @@ pub struct Chunk<'a> {
     pub window: i64,
     /// The campaign's channels: one row per allowed recipient and channel.
     pub channels: &'a [String],
+    /// Whether the rows written count toward caps (issue 14 item 4: a
+    /// transactional campaign's sends are recorded but never counted).
+    pub counts: bool,
     /// Commit or reserve.
     pub mode: Mode,
     /// The time reservations' leases are compared with (Unix seconds).

@@ -306,7 +306,13 @@ fn history_table(sends: &[rows::Send]) -> String {
                 time_text(s.sent_at),
                 s.channel.clone(),
                 s.campaign.clone(),
-                time_text(s.slot),
+                // A send no cap counts (transactional) says so; the header
+                // stays as it was for the others.
+                if s.counts {
+                    time_text(s.slot)
+                } else {
+                    format!("{}  (counted by no cap)", time_text(s.slot))
+                },
             ]
         })
         .collect();

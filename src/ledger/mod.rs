@@ -66,6 +66,13 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE sends ADD COLUMN lease_until INTEGER;
     DROP INDEX sends_by_recipient;
     CREATE INDEX sends_by_recipient ON sends (recipient, channel, sent_at, lease_until);",
+    // 3: sends that count toward no cap (issue 14 item 4: transactional
+    // campaigns, and service ones that opt out): recorded, `counts = 0`,
+    // never read by a cap. Every existing row counts. The lookup index
+    // carries the flag so it stays covering.
+    "ALTER TABLE sends ADD COLUMN counts INTEGER NOT NULL DEFAULT 1;
+    DROP INDEX sends_by_recipient;
+    CREATE INDEX sends_by_recipient ON sends (recipient, channel, sent_at, lease_until, counts);",
 ];
 
 /// The schema version this binary writes: the number of [`MIGRATIONS`].
@@ -211,8 +218,8 @@ impl Ledger {
         let mut recorded = Recorded::default();
         {
             let mut insert = tx.prepare(
-                "INSERT INTO sends (campaign, slot, recipient, channel, sent_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+                "INSERT INTO sends (campaign, slot, recipient, channel, sent_at, counts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (campaign, slot, recipient, channel)
                  DO UPDATE SET lease_until = NULL, sent_at = excluded.sent_at
                  WHERE sends.lease_until IS NOT NULL",
@@ -228,7 +235,8 @@ impl Ledger {
                     send.slot,
                     send.recipient,
                     send.channel,
-                    send.sent_at
+                    send.sent_at,
+                    send.counts
                 ])?;
                 if n == 0 {
                     recorded.already += 1;
@@ -244,7 +252,7 @@ impl Ledger {
     /// Every send to `recipient`, newest first.
     pub fn sends_to(&self, recipient: &str) -> Result<Vec<Send>, LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT campaign, slot, recipient, channel, sent_at FROM sends
+            "SELECT campaign, slot, recipient, channel, sent_at, counts FROM sends
              WHERE recipient = ?1 AND lease_until IS NULL
              ORDER BY sent_at DESC, campaign, channel",
         )?;
@@ -259,7 +267,7 @@ impl Ledger {
         mut each: impl FnMut(Send) -> Result<(), E>,
     ) -> Result<Result<(), E>, LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT campaign, slot, recipient, channel, sent_at FROM sends
+            "SELECT campaign, slot, recipient, channel, sent_at, counts FROM sends
              WHERE lease_until IS NULL
              ORDER BY campaign, slot, recipient, channel",
         )?;
@@ -290,6 +298,7 @@ fn send_of_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Send> {
         recipient: row.get(2)?,
         channel: row.get(3)?,
         sent_at: row.get(4)?,
+        counts: row.get(5)?,
     })
 }
 
@@ -375,6 +384,7 @@ const SENDS_BETWEEN: &str = "SELECT sent_at FROM sends
      WHERE recipient = ?1 AND channel = ?2 AND sent_at > ?3 AND sent_at < ?4
        AND NOT (campaign = ?5 AND slot = ?6)
        AND (lease_until IS NULL OR lease_until > ?7)
+       AND counts = 1
      ORDER BY sent_at";
 
 /// Frequency-cap history read from the ledger, leaving out the send being
@@ -436,8 +446,8 @@ impl History for LedgerHistory<'_> {
 /// (`?6` a lease) or committed (`?6` NULL); a committed row is left as it is
 /// (no change counted).
 const WRITE_SEND: &str =
-    "INSERT INTO sends (campaign, slot, recipient, channel, sent_at, lease_until)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    "INSERT INTO sends (campaign, slot, recipient, channel, sent_at, lease_until, counts)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
      ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
        SET lease_until = CASE WHEN excluded.lease_until IS NULL THEN NULL
                               ELSE max(sends.lease_until, excluded.lease_until) END
@@ -503,7 +513,8 @@ impl backend::Backend for Ledger {
                         recipient,
                         channel,
                         chunk.send.slot,
-                        lease
+                        lease,
+                        chunk.counts
                     ])?;
                     if n == 0 {
                         written.already += 1;
@@ -601,9 +612,16 @@ pub fn longest_cap_window(policy: &Policy) -> Option<(i64, &str)> {
         .iter()
         .filter(|r| r.disabled.is_none())
         .filter_map(|r| match &r.check {
-            Check::FrequencyCap { window, .. } => {
-                Some((crate::gate::window_seconds(window), r.id.as_str()))
-            }
+            Check::FrequencyCap {
+                window, calendar, ..
+            } => Some((
+                if *calendar {
+                    crate::gate::calendar::reach_seconds(window.unit)
+                } else {
+                    crate::gate::window_seconds(window)
+                },
+                r.id.as_str(),
+            )),
             _ => None,
         })
         // The first of the longest, so the rule named is stable.
@@ -616,6 +634,7 @@ mod tests {
 
     fn send(campaign: &str, slot: i64, recipient: &str, channel: &str) -> Send {
         Send {
+            counts: true,
             campaign: campaign.into(),
             slot,
             recipient: recipient.into(),
@@ -787,6 +806,7 @@ mod tests {
                     counted: &channels,
                     window: 1_000,
                     channels: &channels,
+                    counts: true,
                     mode,
                     now,
                 };

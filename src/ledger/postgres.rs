@@ -66,6 +66,12 @@ pub const MIGRATIONS: &[&str] = &[
         ON scruple_sends (recipient, channel, sent_at) INCLUDE (campaign, slot, lease_until);
     CREATE INDEX scruple_sends_leases
         ON scruple_sends (lease_until) WHERE lease_until IS NOT NULL;",
+    // 2: sends that count toward no cap (issue 14 item 4), as SQLite's
+    // step 3; the lookup index includes the flag for an index-only scan.
+    "ALTER TABLE scruple_sends ADD COLUMN counts boolean NOT NULL DEFAULT true;
+    DROP INDEX scruple_sends_by_recipient;
+    CREATE INDEX scruple_sends_by_recipient
+        ON scruple_sends (recipient, channel, sent_at) INCLUDE (campaign, slot, lease_until, counts);",
 ];
 
 /// A PostgreSQL error as one line, with its SQLSTATE when the server sent one.
@@ -288,11 +294,12 @@ const LOCK_RECIPIENTS: &str = "SELECT count(pg_advisory_xact_lock($1, h)) FROM (
 const READ_HISTORY: &str = "SELECT recipient, channel, sent_at FROM scruple_sends
     WHERE recipient = ANY($1) AND channel = ANY($2) AND sent_at > $3 AND sent_at < $4
       AND NOT (campaign = $5 AND slot = $6)
-      AND (lease_until IS NULL OR lease_until > $7)";
+      AND (lease_until IS NULL OR lease_until > $7)
+      AND counts";
 
 const WRITE_SENDS: &str = "INSERT INTO scruple_sends
-        (campaign, slot, recipient, channel, sent_at, lease_until)
-    SELECT $1::text, $2::bigint, r, c, $2::bigint, $5::bigint
+        (campaign, slot, recipient, channel, sent_at, lease_until, counts)
+    SELECT $1::text, $2::bigint, r, c, $2::bigint, $5::bigint, $6::boolean
     FROM unnest($3::text[]) AS r CROSS JOIN unnest($4::text[]) AS c
     ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
       SET lease_until = CASE WHEN excluded.lease_until IS NULL THEN NULL
@@ -306,6 +313,7 @@ fn send_of_row(row: &postgres::Row) -> Send {
         recipient: row.get(2),
         channel: row.get(3),
         sent_at: row.get(4),
+        counts: row.get(5),
     }
 }
 
@@ -372,6 +380,7 @@ impl Backend for PgLedger {
                         &allowed_ids,
                         &chunk.channels,
                         &lease,
+                        &chunk.counts,
                     ],
                 )?;
             }
@@ -425,13 +434,14 @@ impl Backend for PgLedger {
                 let recipients: Vec<&str> = part.iter().map(|s| s.recipient.as_str()).collect();
                 let channels: Vec<&str> = part.iter().map(|s| s.channel.as_str()).collect();
                 let sent: Vec<i64> = part.iter().map(|s| s.sent_at).collect();
+                let counts: Vec<bool> = part.iter().map(|s| s.counts).collect();
                 let n = tx.execute(
-                    "INSERT INTO scruple_sends (campaign, slot, recipient, channel, sent_at)
-                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+                    "INSERT INTO scruple_sends (campaign, slot, recipient, channel, sent_at, counts)
+                     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
                      ON CONFLICT (campaign, slot, recipient, channel) DO UPDATE
                        SET lease_until = NULL, sent_at = excluded.sent_at
                      WHERE scruple_sends.lease_until IS NOT NULL",
-                    &[&campaigns, &slots, &recipients, &channels, &sent],
+                    &[&campaigns, &slots, &recipients, &channels, &sent, &counts],
                 )?;
                 recorded.inserted += n;
                 recorded.already += part.len() as u64 - n;
@@ -444,7 +454,7 @@ impl Backend for PgLedger {
     fn sends_to(&mut self, recipient: &str) -> Result<Vec<Send>, LedgerError> {
         self.with_retries(&mut |client| {
             let rows = client.query(
-                "SELECT campaign, slot, recipient, channel, sent_at FROM scruple_sends
+                "SELECT campaign, slot, recipient, channel, sent_at, counts FROM scruple_sends
                  WHERE recipient = $1 AND lease_until IS NULL
                  ORDER BY sent_at DESC, campaign, channel",
                 &[&recipient],
@@ -464,7 +474,7 @@ impl Backend for PgLedger {
         // Streamed (a portal), not retried: part of the output is written.
         let mut tx = client.transaction()?;
         let portal = tx.bind(
-            "SELECT campaign, slot, recipient, channel, sent_at FROM scruple_sends
+            "SELECT campaign, slot, recipient, channel, sent_at, counts FROM scruple_sends
              WHERE lease_until IS NULL ORDER BY campaign, slot, recipient, channel",
             &[],
         )?;

@@ -24,6 +24,9 @@ pub struct Send {
     pub channel: String,
     /// When it was sent (seconds since the Unix epoch).
     pub sent_at: i64,
+    /// Whether it counts toward frequency caps (false for a transactional
+    /// campaign's sends; issue 14 item 4).
+    pub counts: bool,
 }
 
 /// A text format of ledger rows.
@@ -108,6 +111,9 @@ struct RowIn {
     recipient: String,
     channel: String,
     sent_at: Time,
+    /// Absent: the send counts (a doubt about a cap counts the send).
+    #[serde(default)]
+    counts: Option<bool>,
 }
 
 impl RowIn {
@@ -127,6 +133,7 @@ impl RowIn {
             recipient: self.recipient,
             channel: self.channel,
             sent_at: self.sent_at.0,
+            counts: self.counts.unwrap_or(true),
         })
     }
 }
@@ -209,6 +216,11 @@ struct RowOut<'a> {
     recipient: &'a str,
     channel: &'a str,
     sent_at: String,
+    /// Written only for a send that counts toward no cap (`false`), so rows
+    /// of counted sends read as before; CSV has no such column, and a
+    /// re-import counts every row (never fewer sends than were made).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counts: Option<bool>,
 }
 
 /// An RFC 3339 time in UTC for seconds since the epoch (the number itself
@@ -252,10 +264,15 @@ impl<W: Write> RowWriter<W> {
             recipient: &send.recipient,
             channel: &send.channel,
             sent_at: time_text(send.sent_at),
+            counts: None,
         };
         match self {
             RowWriter::Csv(csv) => csv.serialize(&row).map_err(std::io::Error::other),
             RowWriter::JsonLines(out, buffer) => {
+                let row = RowOut {
+                    counts: (!send.counts).then_some(false),
+                    ..row
+                };
                 buffer.clear();
                 serde_json::to_writer(&mut *buffer, &row).map_err(std::io::Error::other)?;
                 buffer.push(b'\n');
@@ -292,6 +309,7 @@ mod tests {
             RowFormat::Csv,
         );
         let expected = Send {
+            counts: true,
             campaign: "c".into(),
             slot: 1_795_168_800,
             recipient: "r1".into(),

@@ -84,20 +84,6 @@ fn yes() -> bool {
     true
 }
 
-/// 503 when the ledger cannot be reached (after bounded retries: nothing
-/// was allowed without a reservation), 500 for any other ledger error.
-fn ledger_api_error(path: &Path, e: &crate::ledger::LedgerError) -> ApiError {
-    let status = match e {
-        crate::ledger::LedgerError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    ApiError::new(
-        status,
-        "ledger",
-        crate::ledger::command::ledger_error(path, e),
-    )
-}
-
 /// Sends written to the ledger by a gate request with `"record": true`.
 #[derive(Serialize)]
 struct RecordedOut {
@@ -164,7 +150,8 @@ fn decide_batch(
     // and reserves (or, with `"record": true`, records) the allowed sends:
     // concurrent requests, processes and machines never exceed a cap.
     let ledger_path = &state.settings.ledger;
-    let ledger_failed = |e: crate::ledger::LedgerError| ledger_api_error(ledger_path, &e);
+    let ledger_failed =
+        |e: crate::ledger::LedgerError| super::settle::ledger_error(ledger_path, &e);
     let deciding = request.record || request.reserve;
     let mut backend: Option<Box<dyn Backend>> = match &state.settings.pool {
         Some(pool) => {

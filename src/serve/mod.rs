@@ -17,6 +17,7 @@ mod gate;
 mod metrics;
 mod reload;
 mod routes;
+mod settle;
 mod state;
 
 use std::io::Write as _;

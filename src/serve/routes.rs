@@ -32,7 +32,7 @@ use crate::source::SourceFile;
 pub const OPENAPI: &str = include_str!("../../docs/openapi.json");
 
 /// Every route, for metric labels (anything else is counted as `other`).
-const ROUTES: [&str; 7] = [
+const ROUTES: [&str; 9] = [
     "/healthz",
     "/metrics",
     "/openapi.json",
@@ -40,6 +40,8 @@ const ROUTES: [&str; 7] = [
     "/v1/policy",
     "/v1/check",
     "/v1/gate",
+    "/v1/commit",
+    "/v1/release",
 ];
 
 /// Display name of a campaign sent in a request body.
@@ -57,6 +59,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/check", post(check))
         .route("/v1/gate", post(super::gate::gate))
         .route("/v1/outcomes", post(outcomes))
+        .route("/v1/commit", post(super::settle::commit))
+        .route("/v1/release", post(super::settle::release))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))

@@ -394,12 +394,16 @@ pub enum Constraint {
         /// The whole constraint.
         span: Span,
     },
-    /// `cap N sends per DURATION per recipient [on SET]`.
+    /// `cap N sends per DURATION per recipient [on SET]`, or `per calendar
+    /// day|week|month`.
     FrequencyCap {
         /// Maximum sends in any window.
         max: Spanned<u32>,
-        /// The window.
+        /// The window (for a calendar period: one day, week or month).
         window: Duration,
+        /// The window is the recipient's calendar period holding the send
+        /// (`per calendar day`), not a rolling one.
+        calendar: bool,
         /// Channels counted (default: each channel separately).
         channels: Option<SetExpr>,
         /// The whole constraint.

@@ -552,6 +552,36 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `calendar day|week|month`: one period of the recipient's calendar.
+    fn calendar_period(&mut self, pair: Pair<'_, Rule>) -> Option<Duration> {
+        let span = span_of(&pair);
+        let unit_pair = pair.into_inner().find(|p| p.as_rule() == Rule::unit)?;
+        let unit = match unit_pair.as_str() {
+            "day" => TimeUnit::Days,
+            "week" => TimeUnit::Weeks,
+            "month" => TimeUnit::Months,
+            other => {
+                let help = match did_you_mean(other, ["day", "week", "month"]) {
+                    Some(near) => format!("did you mean `calendar {near}`? calendar caps count per calendar day, week (ISO, from Monday) or month"),
+                    None => "calendar caps count per calendar day, week (ISO, from Monday) or month; for another length use a rolling window such as `per 24 hours`".into(),
+                };
+                self.error(
+                    "scruple::parse::bad_duration",
+                    format!("`calendar {other}` is not a calendar period"),
+                    span_of(&unit_pair),
+                    "not day, week or month",
+                    &help,
+                );
+                return None;
+            }
+        };
+        Some(Duration {
+            amount: 1,
+            unit,
+            span,
+        })
+    }
+
     fn duration(&mut self, pair: Pair<'_, Rule>) -> Option<Duration> {
         let span = span_of(&pair);
         let mut parts = pair.into_inner();
@@ -840,11 +870,15 @@ impl Lowerer<'_> {
             Rule::frequency_cap => {
                 let max = take(Rule::integer)?;
                 let max = self.integer(&max, "cap")?;
-                let window = self.duration(take(Rule::duration)?)?;
+                let (window, calendar) = match take(Rule::calendar_period) {
+                    Some(period) => (self.calendar_period(period)?, true),
+                    None => (self.duration(take(Rule::duration)?)?, false),
+                };
                 let channels = take(Rule::set_expr).map(|s| self.set_expr(s));
                 Constraint::FrequencyCap {
                     max,
                     window,
+                    calendar,
                     channels,
                     span,
                 }

@@ -323,6 +323,7 @@ fn rule_in_words(rule: Rule) -> &'static str {
         integer => "a whole number",
         number | scalar => "a value",
         duration => "a duration such as `7 days`",
+        calendar_period | kw_calendar => "`calendar day`, `calendar week` or `calendar month`",
         unit => "a time unit (`minutes`, `hours`, `days`, `weeks`, `months` or `years`)",
         time_of_day => "a time of day such as `21:00`",
         expr | and_expr | not_expr | negation | paren | quantified | quantifier | comparison => {

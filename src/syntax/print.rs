@@ -728,10 +728,20 @@ fn constraint(constraint: &Constraint) -> String {
         Constraint::FrequencyCap {
             max,
             window,
+            calendar,
             channels,
             ..
         } => {
-            let mut text = format!("cap {} sends per {window} per recipient", max.value);
+            let mut text = if *calendar {
+                let unit = window.unit.as_str();
+                format!(
+                    "cap {} sends per calendar {} per recipient",
+                    max.value,
+                    &unit[..unit.len() - 1]
+                )
+            } else {
+                format!("cap {} sends per {window} per recipient", max.value)
+            };
             if let Some(channels) = channels {
                 let _ = write!(text, " on {}", set_expr(channels));
             }

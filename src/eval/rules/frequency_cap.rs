@@ -9,6 +9,10 @@
 //! each channel is capped separately. Times in `recipient` zones are compared
 //! as written; months count as 30 days and years as 365.
 //!
+//! **Calendar caps** (`per calendar day|week|month`) count the sends that
+//! fall on one calendar day, ISO week (from Monday) or month of the send
+//! times as written, instead of any rolling window (issue 14 item 4).
+//!
 //! **Why**: over-messaging is the most common complaint about marketing; it
 //! drives unsubscribes and spam reports, which bulk-sender rules (Gmail and
 //! Yahoo, 2024) penalise. A cap is the simplest respect for attention.
@@ -30,9 +34,11 @@ use crate::compile::cond::SymbolSet;
 use crate::eval::{Ctx, Violation};
 use crate::syntax::ast::{Duration, TimeUnit};
 
-/// A send on the calendar: its time in seconds, and whose it is.
+/// A send on the calendar: its time in seconds, its calendar period (for a
+/// calendar cap; 0 otherwise), and whose it is.
 struct Slot<'a> {
     seconds: i64,
+    period: i64,
     send: &'a Send,
     campaign: &'a Campaign,
 }
@@ -42,11 +48,20 @@ struct Slot<'a> {
 pub fn check(
     max: u32,
     window: &Duration,
+    calendar: bool,
     channels: Option<&SymbolSet>,
     cx: &Ctx<'_>,
 ) -> Vec<Violation> {
     let me = cx.campaign;
     let window_seconds = seconds(window);
+    let calendar = calendar.then_some(window.unit);
+    let label = match calendar {
+        Some(unit) => {
+            let unit = unit.as_str();
+            format!("one calendar {}", &unit[..unit.len() - 1])
+        }
+        None => window.to_string(),
+    };
     let mut out = Vec::new();
     for (channel, _) in me.model.channels() {
         let name = channel.as_str();
@@ -59,17 +74,28 @@ pub fn check(
             if !is_same(other, me) && !other.model.channels().any(|(ch, _)| ch == channel) {
                 continue;
             }
+            // A transactional campaign (or a service one that opts out)
+            // counts toward no cap, as in the gate's ledger.
+            if !is_same(other, me) && !other.model.counts_toward_caps() {
+                continue;
+            }
             if trigger(&other.model).is_some() {
                 flows.push(other);
             }
             slots.extend(other.model.sends().iter().map(|send| Slot {
                 seconds: send_seconds(send),
+                period: calendar.map_or(0, |unit| period_of(send, unit)),
                 send,
                 campaign: other,
             }));
         }
-        slots.sort_by_key(|s| s.seconds);
-        if let Some(v) = fullest_excess(&slots, &flows, max, window_seconds, window, name, me) {
+        slots.sort_by_key(|s| (s.period, s.seconds));
+        let window = Window {
+            seconds: window_seconds,
+            calendar: calendar.is_some(),
+            label: &label,
+        };
+        if let Some(v) = fullest_excess(&slots, &flows, max, &window, name, me) {
             out.push(v);
         }
     }
@@ -80,12 +106,18 @@ fn trigger(model: &CampaignModel) -> Option<&crate::campaign::model::Spanned<Tri
     model.schedule.as_ref()?.value.trigger.as_ref()
 }
 
+/// The window a cap counts in, and how messages name it.
+struct Window<'a> {
+    seconds: i64,
+    calendar: bool,
+    label: &'a str,
+}
+
 fn fullest_excess(
     slots: &[Slot<'_>],
     flows: &[&Campaign],
     max: u32,
-    window_seconds: i64,
-    window: &Duration,
+    window: &Window<'_>,
     channel: &str,
     me: &Campaign,
 ) -> Option<Violation> {
@@ -98,7 +130,11 @@ fn fullest_excess(
     let mut fullest: Option<(usize, usize)> = None;
     let mut start = 0;
     for end in 0..slots.len() {
-        while slots[end].seconds - slots[start].seconds >= window_seconds {
+        while if window.calendar {
+            slots[end].period != slots[start].period
+        } else {
+            slots[end].seconds - slots[start].seconds >= window.seconds
+        } {
             start += 1;
         }
         let count = end + 1 - start + extra;
@@ -143,13 +179,16 @@ fn fullest_excess(
         .collect();
     let mut v = Violation::new(
         span,
-        format!("{count} {channel} sends within {window}"),
-        format!("recipients would get {count} {channel} messages within {window}, over the cap of {max}"),
+        format!("{count} {channel} sends within {}", window.label),
+        format!(
+            "recipients would get {count} {channel} messages within {}, over the cap of {max}",
+            window.label
+        ),
     )
     .var("channel", channel)
     .var("count", count.to_string())
     .var("limit", max.to_string())
-    .var("window", window.to_string())
+    .var("window", window.label.to_string())
     .note(format!("sends in the window: {}", listed.join(", ")));
     if !others.is_empty() {
         v = v.note(format!(
@@ -176,6 +215,23 @@ fn send_seconds(send: &Send) -> i64 {
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp().as_second())
             .unwrap_or(0),
+    }
+}
+
+/// The calendar period of a send's time as written: days since the epoch,
+/// or the Monday of its ISO week, or months since year 0.
+fn period_of(send: &Send, unit: TimeUnit) -> i64 {
+    let date = send.at.date();
+    let days = i64::from(
+        date.since(jiff::civil::date(1970, 1, 1))
+            .map(|s| s.get_days())
+            .unwrap_or(0),
+    );
+    match unit {
+        TimeUnit::Weeks => days - i64::from(date.weekday().to_monday_zero_offset()),
+        TimeUnit::Months => i64::from(date.year()) * 12 + i64::from(date.month()),
+        TimeUnit::Years => i64::from(date.year()),
+        _ => days,
     }
 }
 

@@ -38,8 +38,9 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
         Check::FrequencyCap {
             max,
             window,
+            calendar,
             channels,
-        } => frequency_cap::check(*max, window, channels.as_deref(), cx),
+        } => frequency_cap::check(*max, window, *calendar, channels.as_deref(), cx),
         Check::QuietHours { from, to } => quiet_hours::check(*from, *to, cx),
         Check::MinimumAge { fixed, table } => {
             minimum_age::check(*fixed, table.as_deref(), rule.jurisdictions.as_ref(), cx)
