@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::types::Type;
 use postgres::{Client, Config, NoTls};
 use r2d2_postgres::{r2d2, PostgresConnectionManager};
 
@@ -331,25 +332,34 @@ impl Backend for PgLedger {
             }
             Mode::Read => (None, true),
         };
+        // No cap counts any channel: nothing to read, so nothing to lock
+        // (writing a row is idempotent on its own).
+        let capped = chunk.window > 0 && !chunk.counted.is_empty();
         self.with_retries(&mut |client| {
+            // Each statement is sent with its parameter types
+            // (`query_typed`): one round trip, where a statement prepared
+            // first costs two.
             let mut tx = client.transaction()?;
-            if !read_only {
-                tx.query_one(LOCK_RECIPIENTS, &[&LOCK_SPACE, &ids])?;
+            if capped && !read_only {
+                tx.query_typed(
+                    LOCK_RECIPIENTS,
+                    &[(&LOCK_SPACE, Type::INT4), (&ids, Type::TEXT_ARRAY)],
+                )?;
             }
             let mut history = Prefetched::new(chunk.counted);
-            if chunk.window > 0 && !chunk.counted.is_empty() {
+            if capped {
                 let after = chunk.send.slot.saturating_sub(chunk.window);
                 let before = chunk.send.slot.saturating_add(chunk.window);
-                let rows = tx.query(
+                let rows = tx.query_typed(
                     READ_HISTORY,
                     &[
-                        &ids,
-                        &chunk.counted,
-                        &after,
-                        &before,
-                        &chunk.send.campaign,
-                        &chunk.send.slot,
-                        &chunk.now,
+                        (&ids, Type::TEXT_ARRAY),
+                        (&chunk.counted, Type::TEXT_ARRAY),
+                        (&after, Type::INT8),
+                        (&before, Type::INT8),
+                        (&chunk.send.campaign, Type::TEXT),
+                        (&chunk.send.slot, Type::INT8),
+                        (&chunk.now, Type::INT8),
                     ],
                 )?;
                 for row in &rows {
@@ -372,15 +382,15 @@ impl Backend for PgLedger {
             allowed_ids.dedup();
             let mut written = 0;
             if !allowed_ids.is_empty() {
-                written = tx.execute(
+                written = tx.execute_typed(
                     WRITE_SENDS,
                     &[
-                        &chunk.send.campaign,
-                        &chunk.send.slot,
-                        &allowed_ids,
-                        &chunk.channels,
-                        &lease,
-                        &chunk.counts,
+                        (&chunk.send.campaign, Type::TEXT),
+                        (&chunk.send.slot, Type::INT8),
+                        (&allowed_ids, Type::TEXT_ARRAY),
+                        (&chunk.channels, Type::TEXT_ARRAY),
+                        (&lease, Type::INT8),
+                        (&chunk.counts, Type::BOOL),
                     ],
                 )?;
             }
