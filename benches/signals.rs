@@ -8,11 +8,17 @@
 //! characters), the same string as the EU section of a GPP string, and a
 //! GPP string with US National (with GPC) and California sections.
 //!
+//! Each string is timed twice: through the full decoder (every field,
+//! what `explain` and the differential tests use) and through the gate's
+//! allocation-free reader (`scruple::signals::fast`: the facts a policy
+//! reads, taken straight from the base64url text).
+//!
 //! Run with `cargo bench --bench signals`.
 
 use divan::{black_box, Bencher};
 use scruple::signals::decode_tc_string;
 use scruple::signals::gpp::decode_gpp_string;
+use scruple::signals::{fast, gpp_us_privacy_of, TcfFacts};
 
 fn main() {
     divan::main();
@@ -30,10 +36,34 @@ fn tc_string_100_vendors(bencher: Bencher) {
     bencher.bench(|| black_box(decode_tc_string(black_box(TC_100_VENDORS))));
 }
 
+/// The gate's facts of that TC string for one vendor, through the full
+/// decoder (the path before the fast reader).
+#[divan::bench]
+fn tc_facts_full_decoder(bencher: Bencher) {
+    bencher.bench(|| {
+        black_box(
+            decode_tc_string(black_box(TC_100_VENDORS)).map(|tc| TcfFacts::of(&tc, Some(755))),
+        )
+    });
+}
+
+/// The same facts through the fast reader.
+#[divan::bench]
+fn tc_facts_fast(bencher: Bencher) {
+    bencher.bench(|| black_box(fast::tcf_facts(black_box(TC_100_VENDORS), Some(755))));
+}
+
 /// The same TC string as the EU TCF section of a GPP string.
 #[divan::bench]
 fn gpp_with_tcf_section(bencher: Bencher) {
     bencher.bench(|| black_box(decode_gpp_string(black_box(GPP_TCF))));
+}
+
+/// What the gate reads from that GPP string, through the fast reader (the
+/// TCF section validated, not read).
+#[divan::bench]
+fn gpp_with_tcf_section_fast(bencher: Bencher) {
+    bencher.bench(|| black_box(fast::gpp_signals(black_box(GPP_TCF))));
 }
 
 /// A US-only GPP string (usnat with GPC, usca), decoded and summarised.
@@ -43,4 +73,17 @@ fn gpp_us_sections_and_summary(bencher: Bencher) {
         let gpp = decode_gpp_string(black_box(GPP_US));
         black_box(gpp.ok().and_then(|g| g.us_privacy_signals()))
     });
+}
+
+/// The gate's US facts of that string through the full decoder.
+#[divan::bench]
+fn gpp_us_full_decoder(bencher: Bencher) {
+    bencher
+        .bench(|| black_box(decode_gpp_string(black_box(GPP_US)).map(|g| gpp_us_privacy_of(&g))));
+}
+
+/// The same facts through the fast reader.
+#[divan::bench]
+fn gpp_us_fast(bencher: Bencher) {
+    bencher.bench(|| black_box(fast::gpp_signals(black_box(GPP_US))));
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use scruple::signals::gpp::{decode_gpp_string, GppString, Section};
+use scruple::signals::{fast, gpp_us_privacy_of};
 use scruple::signals::{IdBits, TcString, VendorSet};
 use serde_json::{json, Map, Value};
 
@@ -273,6 +274,11 @@ fn decodes_like_the_reference_library() {
         let s = reference["s"].as_str().expect("string field").to_owned();
         let gpp = decode_gpp_string(&s).unwrap_or_else(|e| panic!("{s}: {e}"));
         assert_eq!(ours(&s, &gpp), reference, "fields differ for {s}");
+        // The gate's allocation-free reader says what the full decoder says.
+        // (Strings of more than MAX_SECTIONS sections are left to the full
+        // decoder, as the gate does.)
+        let want = (gpp.sections.len() <= fast::MAX_SECTIONS).then(|| gpp_us_privacy_of(&gpp));
+        assert_eq!(fast::gpp_signals(&s), want, "fast path differs for {s}");
         if vector {
             official += 1;
             continue;

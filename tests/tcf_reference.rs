@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use scruple::signals::{decode_tc_string, IdBits, TcString, VendorSet};
+use scruple::signals::{decode_tc_string, fast, IdBits, TcString, TcfFacts, VendorSet};
 use serde_json::{json, Value};
 
 /// How many strings, and the generator's seed (fixed: a failure must
@@ -145,6 +145,15 @@ fn decodes_like_the_reference_library() {
         let s = s.as_str();
         let tc = decode_tc_string(s).unwrap_or_else(|e| panic!("{s}: {e}"));
         assert_eq!(ours(s, &tc), normalise(reference), "fields differ for {s}");
+        // The gate's allocation-free reader gives the full decoder's facts
+        // (for a vendor in the string and one that is not, and no vendor).
+        for vendor in [None, Some(755), Some(1), Some(65_535)] {
+            assert_eq!(
+                fast::tcf_facts(s, vendor),
+                Some(TcfFacts::of(&tc, vendor)),
+                "fast path differs for {s}, vendor {vendor:?}"
+            );
+        }
         rows += 1;
         for v in [
             &tc.core.vendor_consents,

@@ -1,7 +1,8 @@
 //! Any text as a GPP string: decoding returns a value or an error naming
 //! the section, sub-section, field and bit offset, never panics; a decoded
 //! string has one section per header id, in that order, and its US
-//! summary only cites US sections it holds.
+//! summary only cites US sections it holds; the gate's fast path
+//! (`signals::fast::gpp_signals`) says the same or refuses the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,7 +12,18 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match decode_gpp_string(text) {
+    let full = decode_gpp_string(text);
+    // The gate's allocation-free reader agrees with the full decoder, except
+    // that it leaves strings of more than MAX_SECTIONS sections to it.
+    let fast = scruple::signals::fast::gpp_signals(text);
+    match &full {
+        Ok(gpp) if gpp.sections.len() > scruple::signals::fast::MAX_SECTIONS => {
+            assert_eq!(fast, None)
+        }
+        Ok(gpp) => assert_eq!(fast, Some(scruple::signals::gpp_us_privacy_of(gpp))),
+        Err(_) => assert_eq!(fast, None),
+    }
+    match full {
         Ok(gpp) => {
             let ids: Vec<u16> = gpp.sections.iter().map(Section::id).collect();
             assert_eq!(ids, gpp.header.section_ids, "one section per header id");

@@ -1,7 +1,8 @@
 //! Any text as a TC string: decoding returns a value or an error naming the
 //! segment, field and bit offset, never panics, and a decoded value's
 //! vendor sets can be listed and queried (the listing is bounded by 65,535
-//! ids however many ranges the string claims).
+//! ids however many ranges the string claims); the gate's fast path
+//! (`signals::fast::tcf_facts`) gives the same facts or the same refusal.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +11,20 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    match scruple::signals::decode_tc_string(text) {
+    let full = scruple::signals::decode_tc_string(text);
+    // The gate's allocation-free reader agrees with the full decoder: the
+    // same facts for a valid string, `None` (then the full decoder's error)
+    // for a malformed one.
+    for vendor in [None, Some(1), Some(755)] {
+        assert_eq!(
+            scruple::signals::fast::tcf_facts(text, vendor),
+            full.as_ref()
+                .ok()
+                .map(|tc| scruple::signals::TcfFacts::of(tc, vendor)),
+            "fast path differs, vendor {vendor:?}"
+        );
+    }
+    match full {
         Ok(tc) => {
             let core = &tc.core;
             for set in [&core.vendor_consents, &core.vendor_legitimate_interests]

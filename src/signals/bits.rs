@@ -21,7 +21,7 @@ pub(crate) struct BadChar {
 }
 
 /// Each byte's 6-bit value in the base64url alphabet, or 0xFF.
-const SEXTET: [u8; 256] = {
+pub(crate) const SEXTET: [u8; 256] = {
     let mut t = [0xFF; 256];
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut i = 0;

@@ -90,10 +90,13 @@ impl TcfFacts {
     /// only add to the decode. The error is the decoder's, naming segment,
     /// field and bit offset.
     pub fn decode_cached(text: &str, vendor: Option<u16>) -> Result<TcfFacts, String> {
-        let decode = || {
-            decode_tc_string(text)
+        // The allocation-free reader first; a malformed string goes through
+        // the full decoder, whose error names segment, field and offset.
+        let decode = || match super::fast::tcf_facts(text, vendor) {
+            Some(facts) => Ok(facts),
+            None => decode_tc_string(text)
                 .map(|tc| TcfFacts::of(&tc, vendor))
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string()),
         };
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();

@@ -5,6 +5,7 @@
 
 mod bits;
 pub mod facts;
+pub mod fast;
 pub mod gpp;
 pub mod tcf;
 
@@ -76,22 +77,35 @@ impl GppSignals {
 /// further US states) is [`GppSignals::NotDecoded`], which the gate enforces
 /// as every US opt-out: a choice that cannot be read must never let a
 /// message through. Only the Canadian TCF section (5) is known to hold none.
+///
+/// The answer comes from the allocation-free reader ([`fast::gpp_signals`])
+/// when it can give one; a malformed string (or one with more sections than
+/// it follows) goes through the full decoder, whose error names the field.
 pub fn gpp_us_privacy(text: &str) -> Result<GppSignals, String> {
-    use gpp::{KnownChild, Section, UsChoice};
+    if let Some(signals) = fast::gpp_signals(text) {
+        return Ok(signals);
+    }
     let decoded = gpp::decode_gpp_string(text).map_err(|e| e.to_string())?;
+    Ok(gpp_us_privacy_of(&decoded))
+}
+
+/// [`gpp_us_privacy`] of a string the full decoder has decoded: the
+/// reference the fast path is tested against.
+pub fn gpp_us_privacy_of(decoded: &gpp::GppString) -> GppSignals {
+    use gpp::{KnownChild, Section, UsChoice};
     let unread_us_section = decoded
         .sections
         .iter()
         .any(|s| matches!(s, Section::Unknown { id, .. } if *id != 5));
     if unread_us_section {
-        return Ok(GppSignals::NotDecoded);
+        return GppSignals::NotDecoded;
     }
     let Some(us) = decoded.us_privacy_signals() else {
-        return Ok(GppSignals::Decoded(UsPrivacySignals::default()));
+        return GppSignals::Decoded(UsPrivacySignals::default());
     };
     let opted_out = |c: Option<UsChoice>| c == Some(UsChoice::OptedOut);
     let gpc = us.gpc == Some(true);
-    Ok(GppSignals::Decoded(UsPrivacySignals {
+    GppSignals::Decoded(UsPrivacySignals {
         sale_opt_out: opted_out(us.sale_opt_out) || gpc,
         sharing_opt_out: opted_out(us.sharing_opt_out) || gpc,
         targeted_advertising_opt_out: opted_out(us.targeted_advertising_opt_out),
@@ -100,5 +114,5 @@ pub fn gpp_us_privacy(text: &str) -> Result<GppSignals, String> {
             us.known_child,
             Some(KnownChild::NoConsent | KnownChild::Consent)
         ),
-    }))
+    })
 }
