@@ -84,6 +84,40 @@ pub fn period(
     if let Some(zone) = zone {
         return period_in(at, unit, zone);
     }
+    // The union depends on the send and the jurisdiction only, not on the
+    // recipient: computed once per run rather than per record (it takes
+    // ~100 zone conversions without a jurisdiction).
+    let key = (at, unit, jurisdiction.map(str::to_string));
+    if let Some(hit) = UNIONS.with(|u| {
+        u.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, span)| *span)
+    }) {
+        return hit;
+    }
+    let span = union(at, unit, jurisdiction);
+    UNIONS.with(|u| {
+        let mut unions = u.borrow_mut();
+        if unions.len() >= 64 {
+            unions.remove(0);
+        }
+        unions.push((key, span));
+    });
+    span
+}
+
+type UnionKey = (i64, TimeUnit, Option<String>);
+
+thread_local! {
+    /// Recently computed unions of periods (a run has one send time and a
+    /// handful of jurisdictions).
+    static UNIONS: std::cell::RefCell<Vec<(UnionKey, Option<(i64, i64)>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The union over every zone the recipient may be in (see [`period`]).
+fn union(at: i64, unit: TimeUnit, jurisdiction: Option<&str>) -> Option<(i64, i64)> {
     let mut zones: Vec<TimeZone> = jurisdiction
         .map(crate::geo::zones_of)
         .unwrap_or(&[])
