@@ -109,10 +109,13 @@ pub fn period(
 
 type UnionKey = (i64, TimeUnit, Option<String>);
 
+/// A cached union: its key and the span it gave (`None`: no period).
+type CachedUnion = (UnionKey, Option<(i64, i64)>);
+
 thread_local! {
     /// Recently computed unions of periods (a run has one send time and a
     /// handful of jurisdictions).
-    static UNIONS: std::cell::RefCell<Vec<(UnionKey, Option<(i64, i64)>)>> =
+    static UNIONS: std::cell::RefCell<Vec<CachedUnion>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
