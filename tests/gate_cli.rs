@@ -926,11 +926,11 @@ fn state_rules_decide_only_recipients_in_that_state() {
     std::fs::write(
         &records,
         concat!(
-            r#"{"id":"fl","jurisdiction":"US-FL","timezone":"America/New_York","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            r#"{"id":"fl","jurisdiction":"US-FL","timezone":"America/New_York","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":true}}}"#,
             "\n",
-            r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            r#"{"id":"ca","jurisdiction":"US-CA","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":true}}}"#,
             "\n",
-            r#"{"id":"unknown","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05"}}}"#,
+            r#"{"id":"unknown","timezone":"America/Los_Angeles","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":true}}}"#,
             "\n",
         ),
     )
@@ -950,4 +950,144 @@ fn state_rules_decide_only_recipients_in_that_state() {
     let d = decisions(&stdout);
     expect(&d, "ca", "allow", &[]);
     expect(&d, "unknown", "suppress", &["fl_501_616_6_a_calling_hours"]);
+}
+
+/// Issue 12: a Californian minor's own opt-in to sale and sharing
+/// (Cal. Civ. Code 1798.120(c): the consumer from 13, a parent below) and a
+/// GPP known child without consent, read the same from JSON Lines and CSV.
+#[test]
+fn minors_opt_in_to_sale_and_sharing_per_recipient_in_jsonl_and_csv() {
+    let campaign = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases/minors/pass_us_ca_custom_audience_from_13_with_teen_opt_in.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jsonl = dir.path().join("r.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"id":"t14self","jurisdiction":"US-CA","age":14,"consents":{"sale_sharing":{"granted_at":"2026-01-05","authorised_by":"self"}}}"#, "\n",
+            r#"{"id":"t14parent","jurisdiction":"US-CA","age":14,"consents":{"sale_sharing":{"granted_at":"2026-01-05","authorised_by":"parent"}}}"#, "\n",
+            r#"{"id":"t14unsaid","jurisdiction":"US-CA","age":14,"consents":{"sale_sharing":{"granted_at":"2026-01-05"}}}"#, "\n",
+            r#"{"id":"t14late","jurisdiction":"US-CA","age":14,"consents":{"sale_sharing":{"granted_at":"2026-12-01","authorised_by":"self"}}}"#, "\n",
+            r#"{"id":"unknown_age","jurisdiction":"US-CA","consents":{"sale_sharing":{"granted_at":"2026-01-05","authorised_by":"self"}}}"#, "\n",
+            r#"{"id":"a30","jurisdiction":"US-CA","age":30}"#, "\n",
+            r#"{"id":"a30child","jurisdiction":"US-CA","age":30,"gpp":"DBABBg~BVoAAASA.QA"}"#, "\n",
+            r#"{"id":"a30consent","jurisdiction":"US-CA","age":30,"gpp":"DBABBg~BVoAAAiA.QA"}"#, "\n",
+            r#"{"id":"by_guardian","jurisdiction":"US-CA","age":14,"consents":{"sale_sharing":{"granted_at":"2026-01-05","authorised_by":"guardian"}}}"#, "\n",
+        ),
+    )
+    .expect("write records");
+    let csv = dir.path().join("r.csv");
+    std::fs::write(
+        &csv,
+        "id,jurisdiction,age,gpp,consent:sale_sharing,authorised_by:sale_sharing\n\
+         t14self,US-CA,14,,2026-01-05,self\n\
+         t14parent,US-CA,14,,2026-01-05,parent\n\
+         t14unsaid,US-CA,14,,2026-01-05,\n\
+         t14late,US-CA,14,,2026-12-01,self\n\
+         unknown_age,US-CA,,,2026-01-05,self\n\
+         a30,US-CA,30,,,\n\
+         a30child,US-CA,30,DBABBg~BVoAAASA.QA,,\n\
+         a30consent,US-CA,30,DBABBg~BVoAAAiA.QA,,\n\
+         by_guardian,US-CA,14,,2026-01-05,guardian\n",
+    )
+    .expect("write csv");
+    let rule = "ccpa_1798_120_c_minors_opt_in";
+    let mut messages = Vec::new();
+    for file in [&jsonl, &csv] {
+        let (code, out, err) = gate(
+            &campaign,
+            file.to_str().expect("utf-8 path"),
+            &["--at", "2026-03-10T18:00:00Z", "--no-reserve"],
+        );
+        assert_eq!(code, 0, "{err}");
+        let d = decisions(&out);
+        expect(&d, "t14self", "allow", &[]);
+        expect(&d, "t14parent", "suppress", &[rule]);
+        expect(&d, "t14unsaid", "suppress", &[rule]);
+        expect(&d, "t14late", "suppress", &[rule]);
+        // COPPA's floor of 13 holds an unknown age too.
+        expect(
+            &d,
+            "unknown_age",
+            "suppress",
+            &[rule, "coppa_312_5_a_verifiable_parental_consent"],
+        );
+        expect(&d, "a30", "allow", &[]);
+        expect(&d, "a30child", "suppress", &[rule]);
+        expect(&d, "a30consent", "allow", &[]);
+        expect(&d, "by_guardian", "bad", &[]);
+        let line = out
+            .lines()
+            .find(|l| l.contains("\"t14parent\""))
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            line.contains("must be authorised by the consumer themselves (authorised_by: self)")
+                && line.contains("it was given by a parent")
+                && line.contains("Cal. Civ. Code 1798.120(c)"),
+            "{line}"
+        );
+        let child = out
+            .lines()
+            .find(|l| l.contains("\"a30child\""))
+            .unwrap_or_default()
+            .to_string();
+        assert!(child.contains("KnownChildSensitiveDataConsents"), "{child}");
+        let v: Value = serde_json::from_str(&line).expect("a decision line");
+        messages.push(v["reasons"].clone());
+    }
+    assert_eq!(
+        messages[0], messages[1],
+        "JSON Lines and CSV give the same reason"
+    );
+}
+
+/// Issue 12: TCPA prior express written consent per recipient (47 CFR
+/// 64.1200(a)(2), (f)(9)), from JSON Lines and CSV.
+#[test]
+fn written_consent_to_marketing_texts_per_recipient_in_jsonl_and_csv() {
+    let campaign = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases/us-messaging/pass_us_tx_sms_written_consent_checked_per_recipient.yaml");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = dir.path().join("r.csv");
+    std::fs::write(
+        &csv,
+        "id,jurisdiction,timezone,age,consent:sms_marketing,written:sms_marketing\n\
+         signed,US-TX,America/Chicago,30,2026-01-05,true\n\
+         phone,US-TX,America/Chicago,41,2026-01-07,\n\
+         unsigned,US-TX,America/Chicago,25,2026-01-05,no\n\
+         garbled,US-TX,America/Chicago,25,2026-01-05,signed\n",
+    )
+    .expect("write csv");
+    let jsonl = dir.path().join("r.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"id":"signed","jurisdiction":"US-TX","timezone":"America/Chicago","age":30,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":true}}}"#, "\n",
+            r#"{"id":"phone","jurisdiction":"US-TX","timezone":"America/Chicago","age":41,"consents":{"sms_marketing":{"granted_at":"2026-01-07"}}}"#, "\n",
+            r#"{"id":"unsigned","jurisdiction":"US-TX","timezone":"America/Chicago","age":25,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":false}}}"#, "\n",
+            r#"{"id":"garbled","jurisdiction":"US-TX","timezone":"America/Chicago","age":25,"consents":{"sms_marketing":{"granted_at":"2026-01-05","written":"signed"}}}"#, "\n",
+        ),
+    )
+    .expect("write records");
+    let rule = "tcpa_64_1200_a2_prior_express_written_consent";
+    for file in [&jsonl, &csv] {
+        let (code, out, err) = gate(
+            &campaign,
+            file.to_str().expect("utf-8 path"),
+            &["--at", "2026-03-12T18:00:00Z", "--no-reserve"],
+        );
+        assert_eq!(code, 0, "{err}");
+        let d = decisions(&out);
+        expect(&d, "signed", "allow", &[]);
+        expect(&d, "phone", "suppress", &[rule]);
+        expect(&d, "unsigned", "suppress", &[rule]);
+        expect(&d, "garbled", "bad", &[]);
+        assert!(
+            out.contains(
+                "not recorded as a signed written agreement (consents.sms_marketing.written)"
+            ),
+            "{out}"
+        );
+    }
 }

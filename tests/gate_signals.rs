@@ -295,8 +295,17 @@ fn gpc_and_gpp_opt_out_of_sale_and_sharing_in_california() {
     expect(&d, "stored-gpc", "suppress", &[gpc], false);
     // A US National section saying SaleOptOut, SharingOptOut = 1 (opted
     // out) and a sensitive-data opt-out, with GPC set (IAB's own usnat test
-    // string), conflicts with the stored consent.
-    expect(&d, "gpp", "suppress", &[gpc, limit], true);
+    // string), conflicts with the stored consent. Its
+    // KnownChildSensitiveDataConsents entries say 1 (a known child without
+    // consent), which fails CCPA 1798.120(c) whatever the stored age (issue
+    // 12).
+    expect(
+        &d,
+        "gpp",
+        "suppress",
+        &[gpc, limit, "ccpa_1798_120_c_minors_opt_in"],
+        true,
+    );
     // A US National section with no opt-out (2 = did not opt out) and GPC
     // clear lets the stored consent stand.
     expect(&d, "gpp-no-opt-out", "allow", &[], false);
@@ -365,6 +374,7 @@ fn csv_columns_carry_the_signals() {
         &[
             "ccpa_7025_global_privacy_control",
             "ccpa_1798_121_limit_sensitive_pi",
+            "ccpa_1798_120_c_minors_opt_in",
         ],
         true,
     );

@@ -231,6 +231,27 @@ const CASES: &[(&str, &str)] = &[
     ("quiet hours", "rule r { quiet hours from 21:00 to 8:05 }"),
     ("minimum age", "rule r { minimum age 16 }"),
     ("minimum age table", "rule r { minimum age t }"),
+    // minors' consent and written consent (issue 12)
+    (
+        "minimum age unless consent by self",
+        "rule r { minimum age 16 unless consent to sale_sharing by self from 13 else parent }",
+    ),
+    (
+        "minimum age table unless consent by parent",
+        "rule r { minimum age t unless consent to p by parent }",
+    ),
+    (
+        "written consent listed",
+        "rule r { require written consent for [sms_marketing] }",
+    ),
+    (
+        "written consent each within",
+        "rule r { require written consent for each purpose within 2 years }",
+    ),
+    (
+        "a field named written is still a field",
+        "rule r { require written.signature }",
+    ),
     ("require field", "rule r { require message.postal_address }"),
     ("require top-level field", "rule r { require sender }"),
     // expressions: operators and operands

@@ -165,6 +165,10 @@ pub enum Check {
     RequireConsent {
         /// Purposes covered; `None` means each purpose the campaign declares.
         purposes: Option<Arc<SymbolSet>>,
+        /// The consent must be a signed written agreement (TCPA prior
+        /// express written consent): on the campaign `consent.written`, per
+        /// recipient the consent's `written`.
+        written: bool,
         /// Maximum age of the consent.
         within: Option<Duration>,
     },
@@ -203,6 +207,8 @@ pub enum Check {
         fixed: Option<u32>,
         /// a table keyed by jurisdiction.
         table: Option<String>,
+        /// Who may consent for a recipient below the age.
+        unless: Option<MinorConsent>,
     },
     /// A campaign field must be present and non-empty.
     RequireField {
@@ -243,6 +249,19 @@ impl Check {
     pub fn is_audit(&self) -> bool {
         matches!(self, Check::RequireParity { .. } | Check::LimitRate { .. })
     }
+}
+
+/// `unless consent to PURPOSE by …` of a minimum age: a recipient below the
+/// age passes with a consent in force to `purpose` authorised by the right
+/// person (docs/recipients.md, Minors' consent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinorConsent {
+    /// The purpose (`sale_sharing`).
+    pub purpose: String,
+    /// From this age the person authorises it themselves (`authorised_by:
+    /// self`); below it a parent (`authorised_by: parent`). `None`: a parent
+    /// at every age below the limit.
+    pub self_from: Option<u32>,
 }
 
 /// A rule ready to evaluate.

@@ -505,8 +505,12 @@ impl Resolver<'_> {
                 }
                 Constraint::MinimumAge {
                     limit: AgeLimit::Table(name),
+                    unless,
                     ..
                 } => {
+                    if let Some(u) = unless {
+                        self.link_purpose(from, &u.purpose, fi);
+                    }
                     if self.tables.contains_key(&name.name) {
                         let to = self.node(NodeKind::Table, &name.name, None);
                         self.edge(from, to, EdgeKind::Uses, fi, name.span);
@@ -516,6 +520,9 @@ impl Resolver<'_> {
                         self.unknown("table", name, fi, names, "");
                     }
                 }
+                Constraint::MinimumAge {
+                    unless: Some(u), ..
+                } => self.link_purpose(from, &u.purpose, fi),
                 Constraint::Ensure { expr, .. } => self.link_expr(from, expr, fi),
                 Constraint::RequireParity {
                     attributes, offers, ..
@@ -1139,7 +1146,12 @@ impl Resolver<'_> {
                     fields: self.set_of(fields),
                     purpose: purpose.as_ref().map(|p| p.name.clone()),
                 },
-                Constraint::RequireConsent { scope, within, .. } => {
+                Constraint::RequireConsent {
+                    scope,
+                    within,
+                    written,
+                    ..
+                } => {
                     let purposes = match scope {
                         ConsentScope::EachDeclared(_) => None,
                         ConsentScope::Listed(set) => {
@@ -1151,6 +1163,7 @@ impl Resolver<'_> {
                     Check::RequireConsent {
                         purposes,
                         within: *within,
+                        written: *written,
                     }
                 }
                 Constraint::RequireTcf {
@@ -1179,16 +1192,24 @@ impl Resolver<'_> {
                     from: *from,
                     to: *to,
                 },
-                Constraint::MinimumAge { limit, .. } => match limit {
-                    AgeLimit::Fixed(n) => Check::MinimumAge {
-                        fixed: Some(n.value),
-                        table: None,
-                    },
-                    AgeLimit::Table(t) => Check::MinimumAge {
-                        fixed: None,
-                        table: Some(t.name.clone()),
-                    },
-                },
+                Constraint::MinimumAge { limit, unless, .. } => {
+                    let unless = unless.as_ref().map(|u| crate::compile::MinorConsent {
+                        purpose: u.purpose.name.clone(),
+                        self_from: u.self_from.as_ref().map(|n| n.value),
+                    });
+                    match limit {
+                        AgeLimit::Fixed(n) => Check::MinimumAge {
+                            fixed: Some(n.value),
+                            table: None,
+                            unless,
+                        },
+                        AgeLimit::Table(t) => Check::MinimumAge {
+                            fixed: None,
+                            table: Some(t.name.clone()),
+                            unless,
+                        },
+                    }
+                }
                 Constraint::RequireField { path, .. } => Check::RequireField {
                     path: field_path(path),
                 },

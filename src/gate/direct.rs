@@ -21,6 +21,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
 use super::plan::{ConsentSlots, GatePlan, Prepared, RecordParts};
+use super::recipient::AuthorisedBy;
 use super::recipient::{duplicate_purpose, readable_id, ObjectOnly, OptOuts, SeenKeys, Text};
 
 /// The record's fields, in the order `Recipient` declares them (serde's
@@ -40,7 +41,13 @@ const RECORD_FIELDS: &[&str] = &[
 ];
 
 /// A consent record's fields, in `ConsentRecord`'s order.
-const CONSENT_FIELDS: &[&str] = &["granted_at", "withdrawn_at", "source"];
+const CONSENT_FIELDS: &[&str] = &[
+    "granted_at",
+    "withdrawn_at",
+    "source",
+    "written",
+    "authorised_by",
+];
 
 impl GatePlan<'_> {
     /// Parses one JSON Lines record and prepares it in one pass: the same
@@ -291,6 +298,8 @@ impl<'de> Visitor<'de> for ConsentsSeed<'_, '_> {
                     &purpose,
                     times.granted_at.as_deref(),
                     times.withdrawn_at.as_deref(),
+                    times.written,
+                    times.authorised_by,
                 ) {
                     *self.error = Some(e);
                 }
@@ -305,6 +314,8 @@ impl<'de> Visitor<'de> for ConsentsSeed<'_, '_> {
 struct ConsentTimes<'de> {
     granted_at: Option<Cow<'de, str>>,
     withdrawn_at: Option<Cow<'de, str>>,
+    written: Option<bool>,
+    authorised_by: Option<AuthorisedBy>,
 }
 
 impl<'de> Deserialize<'de> for ConsentTimes<'de> {
@@ -319,6 +330,8 @@ impl<'de> Deserialize<'de> for ConsentTimes<'de> {
                 let mut granted_at: Option<Option<Cow<'de, str>>> = None;
                 let mut withdrawn_at: Option<Option<Cow<'de, str>>> = None;
                 let mut source: Option<()> = None;
+                let mut written: Option<Option<bool>> = None;
+                let mut authorised_by: Option<Option<AuthorisedBy>> = None;
                 while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
                     match key.as_ref() {
                         "granted_at" => {
@@ -335,12 +348,22 @@ impl<'de> Deserialize<'de> for ConsentTimes<'de> {
                             map.next_value::<Option<Text<'de>>>()?;
                             source = Some(());
                         }
+                        "written" => {
+                            once(&written, "written")?;
+                            written = Some(map.next_value::<Option<bool>>()?);
+                        }
+                        "authorised_by" => {
+                            once(&authorised_by, "authorised_by")?;
+                            authorised_by = Some(map.next_value::<Option<AuthorisedBy>>()?);
+                        }
                         other => return Err(de::Error::unknown_field(other, CONSENT_FIELDS)),
                     }
                 }
                 Ok(ConsentTimes {
                     granted_at: granted_at.flatten(),
                     withdrawn_at: withdrawn_at.flatten(),
+                    written: written.flatten(),
+                    authorised_by: authorised_by.flatten(),
                 })
             }
         }
@@ -530,6 +553,15 @@ mod tests {
             r#"{"id":"dup-p","timezone":"Europe/Paris","consents":{"email_marketing":{"granted_at":"2026-06-01","withdrawn_at":"2026-11-01"},"email_marketing":{"granted_at":"2026-06-01"}}}"#,
             r#"{"id":"dup-other","consents":{"a":{},"b":{},"a":{}}}"#,
             r#"{"id":"dup-esc","consents":{"a":{},"\u0061":{}}}"#,
+            // Written consent and who authorised it (issue 12): kept,
+            // null, mistyped, unknown, given twice.
+            r#"{"id":"w","timezone":"Europe/Paris","consents":{"email_marketing":{"granted_at":"2026-06-01","written":true,"authorised_by":"self"}}}"#,
+            r#"{"id":"w-null","consents":{"email_marketing":{"written":null,"authorised_by":null}}}"#,
+            r#"{"id":"w-type","consents":{"email_marketing":{"written":"yes"}}}"#,
+            r#"{"id":"by-bad","consents":{"email_marketing":{"authorised_by":"guardian"}}}"#,
+            r#"{"id":"by-type","consents":{"email_marketing":{"authorised_by":1}}}"#,
+            r#"{"id":"w-dup","consents":{"email_marketing":{"written":true,"written":false}}}"#,
+            r#"{"id":"by-dup","consents":{"email_marketing":{"authorised_by":"self","authorised_by":"parent"}}}"#,
             // Consent signals (issue 13): kept, null, mistyped, malformed,
             // given twice.
             r#"{"id":"sig","timezone":"Europe/Paris","tcf":"CQraFkAQraFkAAKABBFRCWEoAP_gAEPgAAqIF5wAoAAgDGAvMC84AUAAQBjAXmAA.IF5wAoAAgDGAvMAA","gpp":"DBABLA~BVQqAAAAAgA.QA","gpc":true}"#,

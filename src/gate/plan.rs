@@ -58,11 +58,20 @@ enum Test {
         purpose: usize,
         within: Option<Duration>,
         age_only: bool,
+        /// The consent must also be `written` (TCPA).
+        written: bool,
     },
     /// The recipient's jurisdiction lies within none of the campaign's.
     OutsideCampaign,
-    /// Age at least the limit of `ages[table]` for the recipient's jurisdiction.
-    Age { limits: usize },
+    /// Age at least the limit of `ages[table]` for the recipient's
+    /// jurisdiction; with `unless`, a younger recipient passes with a
+    /// consent in force to plan purpose `unless.0` authorised by the person
+    /// (from age `unless.1`) or else a parent, and no GPP known-child signal
+    /// without consent.
+    Age {
+        limits: usize,
+        unless: Option<(usize, Option<u32>)>,
+    },
     /// Local time outside `from..to`.
     Quiet { from: TimeOfDay, to: TimeOfDay },
     /// Fewer than `max` sends on `channel` in `window_seconds`; with
@@ -261,7 +270,17 @@ const NO_CONSENT: (i64, i64) = (i64::MIN, i64::MAX);
 pub(super) struct ConsentSlots {
     inline: [(i64, i64); INLINE_PURPOSES],
     more: Vec<(i64, i64)>,
+    /// Per plan purpose `i` (at most [`MAX_PURPOSES`], 4 bits each from bit
+    /// `4 * i`): `CONSENT_WRITTEN`, `CONSENT_BY_SELF`, `CONSENT_BY_PARENT`.
+    flags: u64,
 }
+
+/// The consent is a signed written agreement (`written: true`).
+const CONSENT_WRITTEN: u8 = 1;
+/// The person authorised it themselves (`authorised_by: self`).
+const CONSENT_BY_SELF: u8 = 2;
+/// A parent or guardian authorised it (`authorised_by: parent`).
+const CONSENT_BY_PARENT: u8 = 4;
 
 impl ConsentSlots {
     /// No consent for any purpose.
@@ -269,6 +288,21 @@ impl ConsentSlots {
         ConsentSlots {
             inline: [NO_CONSENT; INLINE_PURPOSES],
             more: Vec::new(),
+            flags: 0,
+        }
+    }
+
+    /// The `CONSENT_*` flags of plan purpose `i`.
+    pub(super) fn flags(&self, i: usize) -> u8 {
+        if i >= MAX_PURPOSES {
+            return 0;
+        }
+        ((self.flags >> (4 * i)) & 0xf) as u8
+    }
+
+    fn set_flags(&mut self, i: usize, flags: u8) {
+        if i < MAX_PURPOSES {
+            self.flags |= u64::from(flags & 0xf) << (4 * i);
         }
     }
 
@@ -372,6 +406,20 @@ impl Prepared<'_> {
             tcf: self.tcf,
         }
     }
+}
+
+/// Why a recipient fails a minimum age ([`GatePlan::age_fails`]).
+#[derive(Clone, Copy, Debug)]
+enum AgeGap {
+    /// Below the limit (`None`: the age is unknown); the rule admits no consent.
+    Below(Option<i64>),
+    /// The GPP string says a known child who has not consented.
+    KnownChild,
+    /// Below the limit, and no consent to the rule's purpose in force.
+    NoConsent(Option<i64>),
+    /// Below the limit with consent in force, but not authorised by the
+    /// person who must (`parent`: a parent must).
+    Authoriser { age: i64, parent: bool },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -479,11 +527,19 @@ impl<'p> GatePlan<'p> {
                 Check::RequireConsent {
                     purposes: listed,
                     within,
+                    written,
                 } => {
-                    for p in campaign_purposes
-                        .iter()
-                        .filter(|p| listed.as_ref().is_none_or(|set| set.contains(*p)))
-                    {
+                    // A written consent is asked for every listed purpose,
+                    // declared or not (as in `check`).
+                    let wanted: Vec<String> = match (written, listed) {
+                        (true, Some(set)) => set.iter().cloned().collect(),
+                        _ => campaign_purposes
+                            .iter()
+                            .filter(|p| listed.as_ref().is_none_or(|set| set.contains(*p)))
+                            .cloned()
+                            .collect(),
+                    };
+                    for p in &wanted {
                         let purpose = plan.intern_purpose(p);
                         plan.checks.push(PlanCheck {
                             rule: rule_index,
@@ -491,6 +547,7 @@ impl<'p> GatePlan<'p> {
                                 purpose,
                                 within: *within,
                                 age_only: false,
+                                written: *written,
                             },
                         });
                     }
@@ -536,14 +593,22 @@ impl<'p> GatePlan<'p> {
                         });
                     }
                 }
-                Check::MinimumAge { fixed, table } => {
+                Check::MinimumAge {
+                    fixed,
+                    table,
+                    unless,
+                } => {
                     let limits = plan.age_limits(*fixed, table.as_deref());
                     plan.ages.push(limits);
                     plan.needs_age = true;
+                    let unless = unless
+                        .as_ref()
+                        .map(|u| (plan.intern_purpose(&u.purpose), u.self_from));
                     plan.checks.push(PlanCheck {
                         rule: rule_index,
                         test: Test::Age {
                             limits: plan.ages.len() - 1,
+                            unless,
                         },
                     });
                 }
@@ -618,6 +683,7 @@ impl<'p> GatePlan<'p> {
                 purpose,
                 within: Some(_),
                 age_only,
+                ..
             } = &mut check.test
             {
                 *age_only = required.contains(purpose);
@@ -751,6 +817,8 @@ impl<'p> GatePlan<'p> {
                 purpose,
                 record.granted_at.as_deref(),
                 record.withdrawn_at.as_deref(),
+                record.written,
+                record.authorised_by,
             )?;
         }
         let attributes = r
@@ -782,10 +850,23 @@ impl<'p> GatePlan<'p> {
         purpose: &str,
         granted_at: Option<&str>,
         withdrawn_at: Option<&str>,
+        written: Option<bool>,
+        authorised_by: Option<super::recipient::AuthorisedBy>,
     ) -> Result<(), String> {
+        use super::recipient::AuthorisedBy;
         let Some(i) = self.purposes.iter().position(|p| p == purpose) else {
             return Ok(());
         };
+        let mut flags = 0;
+        if written == Some(true) {
+            flags |= CONSENT_WRITTEN;
+        }
+        flags |= match authorised_by {
+            Some(AuthorisedBy::Person) => CONSENT_BY_SELF,
+            Some(AuthorisedBy::Parent) => CONSENT_BY_PARENT,
+            None => 0,
+        };
+        consent.set_flags(i, flags);
         if let Some(g) = granted_at {
             consent.slot(i).0 = super::parse_time_seconds(g)
                 .map_err(|e| format!("consents.{purpose}.granted_at: {e}"))?;
@@ -1023,6 +1104,51 @@ impl<'p> GatePlan<'p> {
         }
     }
 
+    /// Why a recipient fails a minimum age (`None`: it passes). With
+    /// `unless` (plan purpose, age from which the person consents), a
+    /// recipient below the age passes with a consent in force to the purpose
+    /// authorised by the right person: themselves from that age, a parent
+    /// below it. A GPP string saying the person is a known child without
+    /// consent fails whatever the record says (the signal is the latest
+    /// word, and a doubt about a child's consent never lets a message
+    /// through).
+    fn age_fails(
+        &self,
+        p: &Prepared<'_>,
+        m: &Moment,
+        limits: usize,
+        unless: Option<(usize, Option<u32>)>,
+    ) -> Option<AgeGap> {
+        if unless.is_some() && p.gpp.is_some_and(|g| g.known_child_no_consent) {
+            return Some(AgeGap::KnownChild);
+        }
+        let limit = i64::from(self.age_limit(limits, p.jurisdiction)?);
+        let age = match p.age {
+            AgeKnown::Years(a) => Some(i64::from(a)),
+            AgeKnown::Born(b) => Some(i64::from((m.today - b) / 10_000)),
+            AgeKnown::Unknown => None,
+        };
+        if age.is_some_and(|a| a >= limit) {
+            return None;
+        }
+        let Some((purpose, self_from)) = unless else {
+            return Some(AgeGap::Below(age));
+        };
+        let (granted, withdrawn) = p.consent.get(purpose);
+        let in_force = granted != i64::MIN && granted <= m.at_second && withdrawn > m.at_second;
+        // Who must authorise depends on the age: unknown, nobody can tell.
+        let (true, Some(age)) = (in_force, age) else {
+            return Some(AgeGap::NoConsent(age));
+        };
+        let parent = self_from.is_none_or(|from| age < i64::from(from));
+        let need = if parent {
+            CONSENT_BY_PARENT
+        } else {
+            CONSENT_BY_SELF
+        };
+        (p.consent.flags(purpose) & need == 0).then_some(AgeGap::Authoriser { age, parent })
+    }
+
     /// Runs every check; bit `i` of the result is set when check `i` fails.
     /// Allocation-free; `history` is consulted only for frequency caps.
     pub fn decide_prepared(
@@ -1051,25 +1177,20 @@ impl<'p> GatePlan<'p> {
                     purpose,
                     within,
                     age_only,
+                    written,
                 } => {
                     let (granted, withdrawn) = p.consent.get(*purpose);
                     let in_force =
                         granted != i64::MIN && granted <= m.at_second && withdrawn > m.at_second;
                     let stale = within.is_some() && granted < m.cutoff[i];
+                    let unwritten = *written && p.consent.flags(*purpose) & CONSENT_WRITTEN == 0;
                     if *age_only {
                         in_force && stale
                     } else {
-                        !in_force || stale
+                        !in_force || stale || unwritten
                     }
                 }
-                Test::Age { limits } => match self.age_limit(*limits, p.jurisdiction) {
-                    None => false,
-                    Some(limit) => match p.age {
-                        AgeKnown::Years(a) => a < limit,
-                        AgeKnown::Born(b) => ((m.today - b) / 10_000) < limit as i32,
-                        AgeKnown::Unknown => true,
-                    },
-                },
+                Test::Age { limits, unless } => self.age_fails(p, m, *limits, *unless).is_some(),
                 Test::Quiet { from, to } => {
                     let minutes = match local_minutes {
                         Some(v) => v,
@@ -1312,25 +1433,55 @@ impl<'p> GatePlan<'p> {
                             "consent for `{name}` is only granted from {}",
                             date_of(granted)
                         )
-                    } else {
+                    } else if within.is_some() && granted < m.cutoff[i] {
                         let within = within.map(|w| w.to_string()).unwrap_or_default();
                         format!(
                             "consent for `{name}` is from {}, older than {within}",
                             date_of(granted)
                         )
+                    } else {
+                        format!(
+                            "consent for `{name}` is not recorded as a signed written agreement (consents.{name}.written)"
+                        )
                     }
                 }
-                Test::Age { limits } => {
+                Test::Age { limits, unless } => {
                     let limit = self.age_limit(*limits, p.jurisdiction).unwrap_or(0);
-                    match p.age {
-                        AgeKnown::Years(a) => {
+                    let name = unless
+                        .and_then(|(i, _)| self.purposes.get(i))
+                        .map(String::as_str)
+                        .unwrap_or_default();
+                    match self.age_fails(p, m, *limits, *unless) {
+                        Some(AgeGap::KnownChild) => format!(
+                            "the GPP string (record field `gpp`) says the consumer is a known child who has not consented (KnownChildSensitiveDataConsents: no consent), so `{name}` is not authorised whatever the record's age and consents say"
+                        ),
+                        Some(AgeGap::Below(Some(a))) => {
                             format!("aged {a}, under the minimum of {limit}{place}")
                         }
-                        AgeKnown::Born(b) => format!(
-                            "aged {}, under the minimum of {limit}{place}",
-                            (m.today - b) / 10_000
+                        Some(AgeGap::NoConsent(Some(a))) => format!(
+                            "aged {a}, under {limit}{place}, with no consent to `{name}` in force (consents.{name})"
                         ),
-                        AgeKnown::Unknown => format!("age unknown; the minimum is {limit}{place}"),
+                        Some(AgeGap::Authoriser { age, parent }) => {
+                            let who = if parent {
+                                "a parent or guardian (authorised_by: parent)"
+                            } else {
+                                "the consumer themselves (authorised_by: self)"
+                            };
+                            let got = match p.consent.flags(unless.map_or(usize::MAX, |u| u.0))
+                                & (CONSENT_BY_SELF | CONSENT_BY_PARENT)
+                            {
+                                0 => "who gave it is not recorded",
+                                CONSENT_BY_SELF => "it was given by the consumer",
+                                CONSENT_BY_PARENT => "it was given by a parent",
+                                _ => "it says both",
+                            };
+                            format!(
+                                "aged {age}, under {limit}{place}: consent to `{name}` must be authorised by {who} at this age; {got} (consents.{name}.authorised_by)"
+                            )
+                        }
+                        Some(AgeGap::Below(None) | AgeGap::NoConsent(None)) | None => {
+                            format!("age unknown; the minimum is {limit}{place}")
+                        }
                     }
                 }
                 Test::Quiet { from, to } => {

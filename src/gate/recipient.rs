@@ -98,6 +98,25 @@ pub struct ConsentRecord<'a> {
     /// How it was collected (`double_opt_in`, `checkout`, …).
     #[serde(borrow, default)]
     pub source: Option<Cow<'a, str>>,
+    /// A signed written agreement (an E-SIGN signature counts): the TCPA's
+    /// prior express written consent (47 CFR 64.1200(f)(9)).
+    #[serde(default)]
+    pub written: Option<bool>,
+    /// Who gave it, for a minor: the person (`self`) or a parent or
+    /// guardian (`parent`); CCPA 1798.120(c), 11 CCR 7070-7071.
+    #[serde(default)]
+    pub authorised_by: Option<AuthorisedBy>,
+}
+
+/// Who authorised a consent (`authorised_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthorisedBy {
+    /// The person themselves (`self`).
+    #[serde(rename = "self")]
+    Person,
+    /// A parent or guardian (`parent`).
+    #[serde(rename = "parent")]
+    Parent,
 }
 
 /// Opt-outs the recipient expressed.
@@ -357,12 +376,13 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
     }
 }
 
-/// The columns of one purpose's consent: `consent:`, `withdrawn:` and `source:`.
+/// The columns of one purpose's consent: `consent:`, `withdrawn:`,
+/// `source:`, `written:` and `authorised_by:`.
 #[derive(Debug, Default)]
 struct ConsentColumns {
     purpose: String,
     /// Index of each column, in that order.
-    columns: [Option<usize>; 3],
+    columns: [Option<usize>; 5],
 }
 
 /// Column layout of a CSV file, found from its header row.
@@ -370,8 +390,8 @@ struct ConsentColumns {
 /// Known columns: `id`, `jurisdiction`, `timezone`, `age`, `birth_date`,
 /// `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`,
 /// `objected_at`, `tcf`, `gpp`, and per purpose
-/// `consent:<purpose>` (granted time), `withdrawn:<purpose>` and
-/// `source:<purpose>`. Attributes are declared with `attr:<name>`. Any
+/// `consent:<purpose>` (granted time), `withdrawn:<purpose>`,
+/// `source:<purpose>`, `written:<purpose>` and `authorised_by:<purpose>`. Attributes are declared with `attr:<name>`. Any
 /// other column, and any column named twice, makes the header unusable: a
 /// misspelt opt-out taken for an attribute, or the second of two
 /// `unsubscribed` columns, would let a message through.
@@ -411,7 +431,14 @@ const CSV_COLUMNS: [&str; 13] = [
 ];
 
 /// The CSV column prefixes: per purpose, and for attributes.
-const CSV_PREFIXES: [&str; 4] = ["consent:", "withdrawn:", "source:", "attr:"];
+const CSV_PREFIXES: [&str; 6] = [
+    "consent:",
+    "withdrawn:",
+    "source:",
+    "written:",
+    "authorised_by:",
+    "attr:",
+];
 
 impl CsvLayout {
     /// Reads the header row. Errors (naming the column) when there is no
@@ -486,6 +513,8 @@ impl CsvLayout {
             "consent:" => 0,
             "withdrawn:" => 1,
             "source:" => 2,
+            "written:" => 3,
+            "authorised_by:" => 4,
             _ => {
                 self.attributes.push((i, rest.to_string()));
                 return;
@@ -495,7 +524,7 @@ impl CsvLayout {
         let index = *purposes.entry(rest).or_insert_with(|| {
             consents.push(ConsentColumns {
                 purpose: rest.to_string(),
-                columns: [None; 3],
+                columns: [None; 5],
             });
             consents.len() - 1
         });
@@ -561,20 +590,41 @@ impl CsvLayout {
                 opt_outs.objected_at = Some(at);
             }
         }
-        let consents = self
-            .consents
-            .iter()
-            .filter_map(|c| {
-                let [granted, withdrawn, source] = c.columns;
-                let record = ConsentRecord {
-                    granted_at: text(granted),
-                    withdrawn_at: text(withdrawn),
-                    source: text(source),
-                };
-                (record.granted_at.is_some() || record.withdrawn_at.is_some())
-                    .then(|| (Cow::Owned(c.purpose.clone()), record))
-            })
-            .collect();
+        let mut consents = Vec::with_capacity(self.consents.len());
+        for c in &self.consents {
+            let [granted, withdrawn, source, written, by] = c.columns;
+            let purpose = &c.purpose;
+            let written = match text(written).as_deref() {
+                None => None,
+                Some("false" | "0" | "no" | "n") => Some(false),
+                Some("true" | "1" | "yes" | "y") => Some(true),
+                Some(other) => {
+                    return Err(format!(
+                        "`written:{purpose}` must be true or false, found `{other}`"
+                    ))
+                }
+            };
+            let authorised_by = match text(by).as_deref() {
+                None => None,
+                Some("self") => Some(AuthorisedBy::Person),
+                Some("parent") => Some(AuthorisedBy::Parent),
+                Some(other) => {
+                    return Err(format!(
+                        "`authorised_by:{purpose}` must be `self` or `parent`, found `{other}`"
+                    ))
+                }
+            };
+            let record = ConsentRecord {
+                granted_at: text(granted),
+                withdrawn_at: text(withdrawn),
+                source: text(source),
+                written,
+                authorised_by,
+            };
+            if record.granted_at.is_some() || record.withdrawn_at.is_some() {
+                consents.push((Cow::Owned(c.purpose.clone()), record));
+            }
+        }
         Ok(Recipient {
             id,
             jurisdiction: text(self.jurisdiction),
@@ -613,7 +663,7 @@ fn unknown_column(name: &str, number: usize) -> String {
         }
     };
     let help = suggestion.unwrap_or_else(|| {
-        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`, `objected_at`, `tcf`, `gpp`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, and attributes declared as `attr:<name>`".to_string()
+        "columns are `id`, `jurisdiction`, `timezone`, `age`, `birth_date`, `unsubscribed`, `objected`, `gpc`, `limit_sensitive`, `unsubscribed_at`, `objected_at`, `tcf`, `gpp`, `consent:<purpose>`, `withdrawn:<purpose>`, `source:<purpose>`, `written:<purpose>`, `authorised_by:<purpose>`, and attributes declared as `attr:<name>`".to_string()
     });
     format!("unknown column `{name}` (column {number}): {help}")
 }
@@ -710,5 +760,40 @@ mod tests {
         assert_eq!(r.consents[0].0, "email_marketing");
         let bad = csv::StringRecord::from(vec!["r9", "forty", "", "", ""]);
         assert!(layout.recipient(&bad).is_err());
+    }
+
+    /// Issue 12: `written:` and `authorised_by:` columns per purpose.
+    #[test]
+    fn csv_written_and_authorised_by_columns() {
+        let headers = csv::StringRecord::from(vec![
+            "id",
+            "consent:sale_sharing",
+            "authorised_by:sale_sharing",
+            "written: sms_marketing",
+            "consent:sms_marketing",
+        ]);
+        let layout = CsvLayout::new(&headers).unwrap_or_else(|e| panic!("{e}"));
+        let row = csv::StringRecord::from(vec!["r1", "2026-01-05", "self", "yes", "2026-01-06"]);
+        let r = layout.recipient(&row).unwrap_or_else(|e| panic!("{e}"));
+        let sale = r.consents.iter().find(|c| c.0 == "sale_sharing");
+        assert_eq!(
+            sale.and_then(|c| c.1.authorised_by),
+            Some(AuthorisedBy::Person)
+        );
+        let sms = r.consents.iter().find(|c| c.0 == "sms_marketing");
+        assert_eq!(sms.and_then(|c| c.1.written), Some(true));
+        let bad = csv::StringRecord::from(vec!["r2", "2026-01-05", "guardian", "", ""]);
+        assert_eq!(
+            layout.recipient(&bad).err().as_deref(),
+            Some("`authorised_by:sale_sharing` must be `self` or `parent`, found `guardian`")
+        );
+        let bad = csv::StringRecord::from(vec!["r3", "", "", "signed", "2026-01-06"]);
+        assert_eq!(
+            layout.recipient(&bad).err().as_deref(),
+            Some("`written:sms_marketing` must be true or false, found `signed`")
+        );
+        // Named twice, however spaced, is a header error.
+        let twice = csv::StringRecord::from(vec!["id", "written:x", "written: x"]);
+        assert!(CsvLayout::new(&twice).is_err());
     }
 }

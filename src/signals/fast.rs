@@ -369,6 +369,8 @@ struct UsFold {
     targeted: bool,
     sensitive: bool,
     child: bool,
+    /// Some known-child entry holds 1 (No Consent).
+    child_no_consent: bool,
     gpc: bool,
 }
 
@@ -403,7 +405,10 @@ fn us_section(
             Sharing => fold.sharing |= ones != 0,
             Targeted => fold.targeted |= ones != 0,
             Sensitive => fold.sensitive |= ones != 0,
-            Child => fold.child |= set != 0,
+            Child => {
+                fold.child |= set != 0;
+                fold.child_no_consent |= ones != 0;
+            }
         }
     }
     if let Some(gpc) = gpc {
@@ -501,6 +506,7 @@ pub fn gpp_signals(text: &str) -> Option<GppSignals> {
         targeted_advertising_opt_out: fold.targeted,
         sensitive_data_limit: fold.sensitive,
         known_child: fold.child,
+        known_child_no_consent: fold.child_no_consent,
     }))
 }
 

@@ -32,6 +32,12 @@ pub struct UsPrivacySignals {
     pub sensitive_data_limit: bool,
     /// `KnownChildSensitiveDataConsents` says the person is a child.
     pub known_child: bool,
+    /// Some `KnownChildSensitiveDataConsents` entry is 1 (No Consent): the
+    /// person is a known child (under 13, or 13 to 16 as the entry says) who
+    /// has not consented (or whose parent has not) to the processing, sale
+    /// or sharing of their data. The gate enforces it where a rule needs a
+    /// minor's consent (`minimum age … unless consent to …`).
+    pub known_child_no_consent: bool,
 }
 
 /// What a recipient's `gpp` field says, as far as scruple can read it.
@@ -60,6 +66,7 @@ impl GppSignals {
                 targeted_advertising_opt_out: true,
                 sensitive_data_limit: true,
                 known_child: false,
+                known_child_no_consent: false,
             },
         }
     }
@@ -114,5 +121,6 @@ pub fn gpp_us_privacy_of(decoded: &gpp::GppString) -> GppSignals {
             us.known_child,
             Some(KnownChild::NoConsent | KnownChild::Consent)
         ),
+        known_child_no_consent: us.known_child == Some(KnownChild::NoConsent),
     })
 }

@@ -348,6 +348,19 @@ pub enum AgeLimit {
     Table(Ident),
 }
 
+/// `unless consent to PURPOSE by (self from N else parent | parent)`: who
+/// may consent for a recipient below a minimum age.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgeConsent {
+    /// The purpose the consent must be to.
+    pub purpose: Ident,
+    /// From this age the person consents themselves; below it (or at every
+    /// age, when `None`) a parent does.
+    pub self_from: Option<Spanned<u32>>,
+    /// The whole clause.
+    pub span: Span,
+}
+
 /// The one thing a rule checks.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Constraint {
@@ -376,10 +389,12 @@ pub enum Constraint {
         /// The whole constraint.
         span: Span,
     },
-    /// `require consent for (each purpose | SET) [within DURATION]`.
+    /// `require [written] consent for (each purpose | SET) [within DURATION]`.
     RequireConsent {
         /// Which purposes.
         scope: ConsentScope,
+        /// `written`: the consent must be a signed written agreement.
+        written: bool,
         /// Maximum age of the consent.
         within: Option<Duration>,
         /// The whole constraint.
@@ -418,10 +433,12 @@ pub enum Constraint {
         /// The whole constraint.
         span: Span,
     },
-    /// `minimum age N|TABLE`.
+    /// `minimum age N|TABLE [unless consent to PURPOSE by …]`.
     MinimumAge {
         /// The limit.
         limit: AgeLimit,
+        /// Who may consent for a recipient below it, if anyone.
+        unless: Option<AgeConsent>,
         /// The whole constraint.
         span: Span,
     },

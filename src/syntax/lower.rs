@@ -831,6 +831,7 @@ impl Lowerer<'_> {
                 };
                 Constraint::RequireConsent {
                     scope,
+                    written: take(Rule::consent_written).is_some(),
                     within,
                     span,
                 }
@@ -904,7 +905,15 @@ impl Lowerer<'_> {
                     Some(n) => AgeLimit::Fixed(self.integer(&n, "age")?),
                     None => AgeLimit::Table(self.ident(take(Rule::ident)?)),
                 };
-                Constraint::MinimumAge { limit, span }
+                let unless = match take(Rule::age_unless) {
+                    Some(clause) => Some(self.age_consent(clause)?),
+                    None => None,
+                };
+                Constraint::MinimumAge {
+                    limit,
+                    unless,
+                    span,
+                }
             }
             Rule::require_field => Constraint::RequireField {
                 path: self.path(take(Rule::path)?),
@@ -1166,6 +1175,30 @@ fn placeholder(span: Span) -> Ident {
 }
 
 /// Keyword tokens carry no meaning once the shape is known.
+impl Lowerer<'_> {
+    /// `unless consent to PURPOSE by (self from N else parent | parent)`.
+    fn age_consent(&mut self, pair: Pair<'_, Rule>) -> Option<AgeConsent> {
+        let span = span_of(&pair);
+        let mut purpose = None;
+        let mut self_from = None;
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::ident => purpose = Some(self.ident(p)),
+                Rule::age_by_self => {
+                    let n = p.into_inner().find(|q| q.as_rule() == Rule::integer)?;
+                    self_from = Some(self.integer(&n, "age")?);
+                }
+                _ => {}
+            }
+        }
+        Some(AgeConsent {
+            purpose: purpose?,
+            self_from,
+            span,
+        })
+    }
+}
+
 fn is_keyword(rule: Rule) -> bool {
     format!("{rule:?}").starts_with("kw_")
 }

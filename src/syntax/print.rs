@@ -696,8 +696,17 @@ fn constraint(constraint: &Constraint) -> String {
             }
             text
         }
-        Constraint::RequireConsent { scope, within, .. } => {
-            let mut text = String::from("require consent for ");
+        Constraint::RequireConsent {
+            scope,
+            within,
+            written,
+            ..
+        } => {
+            let mut text = String::from(if *written {
+                "require written consent for "
+            } else {
+                "require consent for "
+            });
             match scope {
                 ConsentScope::EachDeclared(_) => text.push_str("each purpose"),
                 ConsentScope::Listed(set) => text.push_str(&set_expr(set)),
@@ -748,10 +757,22 @@ fn constraint(constraint: &Constraint) -> String {
             text
         }
         Constraint::QuietHours { from, to, .. } => format!("quiet hours from {from} to {to}"),
-        Constraint::MinimumAge { limit, .. } => match limit {
-            AgeLimit::Fixed(age) => format!("minimum age {}", age.value),
-            AgeLimit::Table(table) => format!("minimum age {}", table.name),
-        },
+        Constraint::MinimumAge { limit, unless, .. } => {
+            let mut text = match limit {
+                AgeLimit::Fixed(age) => format!("minimum age {}", age.value),
+                AgeLimit::Table(table) => format!("minimum age {}", table.name),
+            };
+            if let Some(u) = unless {
+                let _ = write!(text, " unless consent to {} by ", u.purpose.name);
+                match &u.self_from {
+                    Some(n) => {
+                        let _ = write!(text, "self from {} else parent", n.value);
+                    }
+                    None => text.push_str("parent"),
+                }
+            }
+            text
+        }
         Constraint::RequireField { path, .. } => format!("require {}", path.dotted()),
         Constraint::Ensure { expr: e, .. } => format!("ensure {}", expr(e)),
         Constraint::RequireParity {

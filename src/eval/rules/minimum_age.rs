@@ -14,12 +14,22 @@
 //! Art. 28(2) bans profiling-based ads to minors; CCPA 1798.120(c) requires
 //! opt-in before selling data of consumers under 16.
 //!
+//! With `unless consent to PURPOSE by …` (CCPA 1798.120(c): the minor's
+//! own opt-in from 13, a parent's below), a younger audience is allowed
+//! when the campaign declares PURPOSE (in `purposes` or `consent.purposes`):
+//! it then relies on the authorisation of each minor, which a campaign file
+//! cannot show and `gate` checks per recipient (docs/recipients.md, Minors'
+//! consent).
+//!
 //! **Fires**: `minimum age digital_age_of_consent` (EU-DE: 16) with
 //! `audience: {age: {min: 13}}` and `jurisdictions: [EU-DE]`.
 //!
-//! **Passes**: the same with `min: 16`.
+//! **Passes**: the same with `min: 16`; `minimum age 16 unless consent to
+//! sale_sharing by self from 13 else parent` with `min: 13` and
+//! `purposes: [targeted_advertising, sale_sharing]`.
 
 use crate::compile::cond::{set_contains, SymbolSet};
+use crate::compile::MinorConsent;
 use crate::eval::{Ctx, Violation};
 
 /// Returns one violation per distinct age requirement the audience misses.
@@ -27,11 +37,22 @@ use crate::eval::{Ctx, Violation};
 pub fn check(
     fixed: Option<u32>,
     table: Option<&str>,
+    unless: Option<&MinorConsent>,
     confined: Option<&SymbolSet>,
     cx: &Ctx<'_>,
 ) -> Vec<Violation> {
     let campaign = cx.campaign;
     let model = &campaign.model;
+    // The campaign relies on each minor's authorisation: the gate decides.
+    if let Some(u) = unless {
+        if model
+            .purposes()
+            .chain(model.consented_purposes())
+            .any(|p| p.value == u.purpose)
+        {
+            return Vec::new();
+        }
+    }
     // (required age, where it applies)
     let mut required: Vec<(u32, Vec<String>)> = Vec::new();
     let mut add = |age: u32, place: String| match required.iter_mut().find(|(a, _)| *a == age) {

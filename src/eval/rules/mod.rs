@@ -28,9 +28,11 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
         Check::AllowOnlyFields { fields, purpose } => {
             allow_only_fields::check(fields, purpose.as_deref(), cx)
         }
-        Check::RequireConsent { purposes, within } => {
-            require_consent::check(purposes.as_deref(), within.as_ref(), cx)
-        }
+        Check::RequireConsent {
+            purposes,
+            within,
+            written,
+        } => require_consent::check(purposes.as_deref(), within.as_ref(), *written, cx),
         Check::RequireTcf {
             legitimate_interest,
             ..
@@ -42,9 +44,17 @@ pub fn run(rule: &CompiledRule, cx: &Ctx<'_>) -> Vec<Violation> {
             channels,
         } => frequency_cap::check(*max, window, *calendar, channels.as_deref(), cx),
         Check::QuietHours { from, to } => quiet_hours::check(*from, *to, cx),
-        Check::MinimumAge { fixed, table } => {
-            minimum_age::check(*fixed, table.as_deref(), rule.jurisdictions.as_ref(), cx)
-        }
+        Check::MinimumAge {
+            fixed,
+            table,
+            unless,
+        } => minimum_age::check(
+            *fixed,
+            table.as_deref(),
+            unless.as_ref(),
+            rule.jurisdictions.as_ref(),
+            cx,
+        ),
         Check::RequireField { path } => require_field::check(path, cx),
         Check::Ensure { cond } => ensure::check(cond, rule, cx),
         // Judged on what was sent, by `scruple audit` (crate::audit): a

@@ -11,6 +11,12 @@
 //! consent to be refreshed (the CNIL and the EDPB guidelines 05/2020 speak of
 //! renewing it at appropriate intervals); old consent is weak evidence.
 //!
+//! With `written` (`require written consent for [sms_marketing]`), every
+//! listed purpose needs consent, declared or not (the rule's `when` names
+//! the activity), and `consent.written` must be true: the TCPA's prior express written consent
+//! (47 CFR 64.1200(a)(2), (f)(9)); `gate` then asks each recipient's consent
+//! to be `written` too.
+//!
 //! **Fires**: `purposes: [email_marketing, profiling]` with
 //! `consent: {purposes: [email_marketing]}`.
 //!
@@ -28,6 +34,7 @@ use crate::syntax::ast::{Duration, TimeUnit};
 pub fn check(
     listed: Option<&SymbolSet>,
     within: Option<&Duration>,
+    written: bool,
     cx: &Ctx<'_>,
 ) -> Vec<Violation> {
     let campaign = cx.campaign;
@@ -38,8 +45,40 @@ pub fn check(
         .collect();
     let mut out = Vec::new();
     let mut checked_any = false;
+    // A written consent is keyed to the activity the rule's `when` names
+    // (marketing texts), not to what the campaign declares: every listed
+    // purpose needs it, declared or not (an SMS campaign whose purposes say
+    // `promotions` still sends marketing texts).
+    if let (true, Some(set)) = (written, listed) {
+        for purpose in set {
+            checked_any = true;
+            if consented.contains(&purpose.as_str()) {
+                continue;
+            }
+            let span = model
+                .purposes()
+                .find(|p| &p.value == purpose)
+                .map(|p| p.span)
+                .or_else(|| campaign.key_span_of(&["consent"]))
+                .unwrap_or(model.id.span);
+            out.push(
+                Violation::new(
+                    span,
+                    "no written consent recorded for this purpose",
+                    format!("no consent for purpose `{purpose}`"),
+                )
+                .var("purpose", purpose.clone())
+                .var("value", purpose.clone())
+                .note(if consented.is_empty() {
+                    "the campaign records no consent at all".to_string()
+                } else {
+                    format!("consent was given for: {}", consented.join(", "))
+                }),
+            );
+        }
+    }
     for purpose in model.purposes() {
-        if listed.is_some_and(|set| !set.contains(&purpose.value)) {
+        if listed.is_some_and(|set| written || !set.contains(&purpose.value)) {
             continue;
         }
         checked_any = true;
@@ -61,6 +100,26 @@ pub fn check(
             .var("value", purpose.value.clone())
             .note(note),
         );
+    }
+    if written && checked_any {
+        let consent = model.consent.as_ref();
+        if !consent
+            .and_then(|c| c.written.as_ref())
+            .is_some_and(|w| w.value)
+        {
+            let span = consent
+                .and_then(|c| c.written.as_ref().map(|w| w.span))
+                .or_else(|| campaign.key_span_of(&["consent"]))
+                .unwrap_or(model.id.span);
+            out.push(
+                Violation::new(
+                    span,
+                    "not recorded as written",
+                    "the consent is not recorded as a signed written agreement (consent.written)",
+                )
+                .var("value", "consent.written"),
+            );
+        }
     }
     let Some(within) = within else { return out };
     if !checked_any {
