@@ -237,6 +237,10 @@ pub struct GatePlan<'p> {
     tcf_vendor: Option<u16>,
     /// The campaign's channels.
     pub channels: Vec<String>,
+    /// Whether the sender is a Gmail/Yahoo bulk sender (5,000 or more a
+    /// day, `sending.max_daily_volume`); `None` when the campaign does not
+    /// say. Decides which opt-out deadlines a reason names.
+    bulk_sender: Option<bool>,
     /// The campaign id.
     pub campaign_id: String,
     /// Whether the sends this plan allows count toward frequency caps
@@ -475,6 +479,11 @@ impl<'p> GatePlan<'p> {
                 .channels()
                 .map(|(c, _)| c.as_str().to_string())
                 .collect(),
+            bulk_sender: model
+                .sending
+                .as_ref()
+                .and_then(|s| s.value.max_daily_volume.as_ref())
+                .map(|v| v.value >= super::windows::BULK_SENDER_DAILY_VOLUME),
             campaign_id: model.id.value.clone(),
             counts_toward_caps: model.counts_toward_caps(),
         };
@@ -1397,6 +1406,7 @@ impl<'p> GatePlan<'p> {
                             m.at_second,
                             p.jurisdiction_text.as_deref(),
                             &self.channels,
+                            self.bulk_sender,
                         )
                     };
                     match check.rule {

@@ -25,10 +25,22 @@ enum Length {
     BusinessDays(i64),
 }
 
+/// The daily volume from which Google and Yahoo hold a sender to their bulk
+/// sender requirements (Google's Email sender guidelines: "close to 5,000
+/// messages" a day to personal Gmail accounts).
+pub(super) const BULK_SENDER_DAILY_VOLUME: i64 = 5_000;
+
 /// The windows that apply to an opt-out (`unsubscribed` or `objected`) of a
 /// recipient in `jurisdiction` (all of them when unknown) reached on
-/// `channels`.
-fn windows(opt_out: &str, jurisdiction: Option<&str>, channels: &[String]) -> Vec<Window> {
+/// `channels`. `bulk_sender`: whether the campaign's sender reaches the
+/// bulk-sender volume (`None`: the campaign does not say, so the window is
+/// named as conditional on it).
+fn windows(
+    opt_out: &str,
+    jurisdiction: Option<&str>,
+    channels: &[String],
+    bulk_sender: Option<bool>,
+) -> Vec<Window> {
     let within = |prefixes: &[&str]| {
         jurisdiction.is_none_or(|j| {
             prefixes
@@ -71,9 +83,13 @@ fn windows(opt_out: &str, jurisdiction: Option<&str>, channels: &[String]) -> Ve
             length: Length::BusinessDays(10),
         });
     }
-    if on("email") {
+    if on("email") && bulk_sender != Some(false) {
         out.push(Window {
-            who: "Gmail and Yahoo bulk senders",
+            who: if bulk_sender == Some(true) {
+                "Gmail and Yahoo bulk senders"
+            } else {
+                "Gmail and Yahoo bulk senders, if this sender sends 5,000 or more a day"
+            },
             cite: "Google Email sender guidelines (unsubscribe within 2 days)",
             length: Length::Days(2),
         });
@@ -103,12 +119,13 @@ pub(super) fn describe(
     at: i64,
     jurisdiction: Option<&str>,
     channels: &[String],
+    bulk_sender: Option<bool>,
 ) -> String {
     let Ok(made) = Timestamp::from_second(since) else {
         return String::new();
     };
     let day = made.to_zoned(TimeZone::UTC).date();
-    let parts: Vec<String> = windows(opt_out, jurisdiction, channels)
+    let parts: Vec<String> = windows(opt_out, jurisdiction, channels, bulk_sender)
         .into_iter()
         .map(|w| {
             let (length, deadline) = match w.length {
@@ -154,7 +171,7 @@ mod tests {
     fn windows_follow_the_recipient_and_the_channel() {
         let email = ["email".to_string()];
         let names = |j: Option<&str>, ch: &[String]| -> Vec<&str> {
-            windows("unsubscribed", j, ch)
+            windows("unsubscribed", j, ch, Some(true))
                 .iter()
                 .map(|w| w.cite)
                 .collect()
@@ -196,6 +213,7 @@ mod tests {
             since + 28 * 86_400,
             Some("US"),
             &["email".into()],
+            Some(true),
         );
         assert!(
             text.contains("CAN-SPAM (15 U.S.C. 7704(a)(4)(A)): within 10 business days, passed"),
@@ -207,7 +225,35 @@ mod tests {
             since + 86_400,
             Some("US"),
             &["email".into()],
+            Some(true),
         );
         assert!(text.contains("within 2 days, not yet passed"), "{text}");
+    }
+
+    /// Google's Email sender guidelines hold only senders of about 5,000 or
+    /// more messages a day to the 2-day unsubscribe: a small sender's
+    /// reason must not name it, and a sender whose volume is unknown is
+    /// told it applies if it is a bulk sender.
+    #[test]
+    fn the_two_day_window_is_named_only_for_bulk_senders() {
+        let email = ["email".to_string()];
+        let cites = |bulk: Option<bool>| -> Vec<&str> {
+            windows("unsubscribed", Some("US-NY"), &email, bulk)
+                .iter()
+                .map(|w| w.who)
+                .collect()
+        };
+        assert_eq!(cites(Some(false)), ["CAN-SPAM"]);
+        assert_eq!(
+            cites(Some(true)),
+            ["CAN-SPAM", "Gmail and Yahoo bulk senders"]
+        );
+        assert_eq!(
+            cites(None),
+            [
+                "CAN-SPAM",
+                "Gmail and Yahoo bulk senders, if this sender sends 5,000 or more a day"
+            ]
+        );
     }
 }

@@ -425,7 +425,8 @@ const CHUNK_SENDS: &str = "SELECT recipient, channel, sent_at FROM sends
      WHERE recipient IN rarray(?1) AND channel IN rarray(?2)
        AND sent_at > ?3 AND sent_at < ?4
        AND NOT (campaign = ?5 AND slot = ?6)
-       AND (lease_until IS NULL OR lease_until > ?7)";
+       AND (lease_until IS NULL OR lease_until > ?7)
+       AND counts = 1";
 
 /// Frequency-cap history read from the ledger, leaving out the send being
 /// decided (see [`Ledger::history`]). One prepared statement, one index range
